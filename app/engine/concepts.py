@@ -1,0 +1,103 @@
+"""Concept introspection: which methods are actions and queries, and their signatures.
+
+A concept is a plain class. Public async methods are actions (keyword arguments in,
+one flat dict out); methods named with a leading underscore are queries (a list of
+dicts out). Signatures are read from type hints: parameters annotated `Secret` are
+redacted everywhere, and the return annotation (a TypedDict or a union of them)
+declares the possible output keys.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeAlias
+
+
+class _SecretMark:
+    def __repr__(self) -> str:
+        return "Secret"
+
+
+SECRET = _SecretMark()
+Secret: TypeAlias = Annotated[str, SECRET]
+"""A string parameter or output key that must never be printed or stored in clear."""
+
+
+def _is_secret(hint: Any) -> bool:
+    return typing.get_origin(hint) is Annotated and SECRET in hint.__metadata__
+
+
+def _typeddicts(hint: Any) -> list[Any]:
+    if typing.is_typeddict(hint):
+        return [hint]
+    return [arg for arg in typing.get_args(hint) if typing.is_typeddict(arg)]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What the engine knows of one instrumented action."""
+
+    concept: str
+    name: str
+    fn: Callable[..., Any]
+    params: frozenset[str]
+    outputs: frozenset[str]
+    open_inputs: bool
+    secrets: frozenset[str] = field(default=frozenset())
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.concept}.{self.name}"
+
+    def __repr__(self) -> str:
+        return self.qualname
+
+
+def concept_name(concept: object | type) -> str:
+    cls = concept if isinstance(concept, type) else type(concept)
+    return str(getattr(cls, "name", None) or cls.__name__)
+
+
+def is_query(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def read_actions(cls: type) -> list[ActionSpec]:
+    """Read the action signatures of a concept class (its public async methods)."""
+    specs = []
+    for name, fn in vars(cls).items():
+        if name.startswith("_") or not inspect.iscoroutinefunction(fn):
+            continue
+        hints = typing.get_type_hints(fn, include_extras=True)
+        params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+        open_inputs = any(p.kind is p.VAR_KEYWORD for p in params)
+        named = [p.name for p in params if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD]
+        outs = _typeddicts(hints.get("return"))
+        if not outs:
+            raise TypeError(
+                f"{concept_name(cls)}.{name}: an action must declare its outputs "
+                "as a TypedDict or a union of TypedDicts"
+            )
+        output_keys = {key for td in outs for key in td.__annotations__}
+        secrets = {n for n in named if _is_secret(hints.get(n))}
+        secrets |= {
+            key
+            for td in outs
+            for key, hint in typing.get_type_hints(td, include_extras=True).items()
+            if _is_secret(hint)
+        }
+        specs.append(
+            ActionSpec(
+                concept=concept_name(cls),
+                name=name,
+                fn=fn,
+                params=frozenset(named),
+                outputs=frozenset(output_keys),
+                open_inputs=open_inputs,
+                secrets=frozenset(secrets),
+            )
+        )
+    return specs

@@ -1,0 +1,284 @@
+"""The engine: runs actions, records them in flows, and fires the syncs they match."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .concepts import ActionSpec, concept_name, is_query, read_actions
+from .errors import FlowError, SyncDeclarationError
+from .frames import Frames, Query
+from .matching import Pattern, match_all
+from .records import ActionRecord, Flow
+from .syncs import Sync
+from .tracing import Trace, format_record, logger, redact_frame
+from .vars import Var, bind
+
+
+@dataclass(eq=False)
+class CompiledSync:
+    """A registered sync: its patterns resolved to actions, its where as a plan."""
+
+    index: int
+    sync: Sync
+    patterns: tuple[Pattern, ...]
+    plan: Frames
+    then: tuple[tuple[ActionSpec, dict[str, Any]], ...]
+    secret_vars: frozenset[Var]
+
+    @property
+    def name(self) -> str:
+        return self.sync.name
+
+
+class _ActionIndex:
+    """The syncs whose `when` mentions one action, indexed by their literal inputs,
+    so a completion only tries syncs that can match it (e.g. one request path)."""
+
+    def __init__(self) -> None:
+        self.any: list[CompiledSync] = []
+        self.by_literal: dict[tuple[str, Any], list[CompiledSync]] = {}
+        self.keys: list[str] = []
+
+    def add(self, compiled: CompiledSync, pattern: Pattern) -> None:
+        for key, literal in pattern.input_literals:
+            try:
+                self.by_literal.setdefault((key, literal), []).append(compiled)
+            except TypeError:
+                continue
+            if key not in self.keys:
+                self.keys.append(key)
+            return
+        self.any.append(compiled)
+
+    def candidates(self, record: ActionRecord) -> list[CompiledSync]:
+        found = list(self.any)
+        for key in self.keys:
+            value = record.input.get(key)
+            try:
+                found.extend(self.by_literal.get((key, value), ()))
+            except TypeError:
+                continue
+        if len(found) > 1:
+            found = sorted(dict.fromkeys(found), key=lambda c: c.index)
+        return found
+
+
+class Engine:
+    """Concepts and syncs, wired together.
+
+    `run()` invokes an action as the start of a new flow and returns the flow once
+    it is quiescent: every sync the action triggered, transitively, has fired.
+    """
+
+    def __init__(self, *, trace: Trace | str = Trace.OFF, recent_flows: int = 100) -> None:
+        self.trace = Trace(trace)
+        self.recent: deque[Flow] = deque(maxlen=recent_flows)
+        self.concepts: dict[str, object] = {}
+        self.syncs: list[CompiledSync] = []
+        self.secrets: set[str] = set()
+        self._actions: dict[Callable[..., Any], ActionSpec] = {}
+        self._instances: dict[ActionSpec, object] = {}
+        self._queries: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._index: dict[ActionSpec, _ActionIndex] = {}
+
+    # -- registration ---------------------------------------------------------
+
+    def register(self, *concepts: object) -> None:
+        """Register concept instances: their actions become instrumented."""
+        for concept in concepts:
+            name = concept_name(concept)
+            if name in self.concepts:
+                raise ValueError(f"concept {name} is registered twice")
+            self.concepts[name] = concept
+            cls = type(concept)
+            for spec in read_actions(cls):
+                self._actions[spec.fn] = spec
+                self._instances[spec] = concept
+                self.secrets |= spec.secrets
+                setattr(concept, spec.name, self._instrumented(spec))
+            for attr, fn in vars(cls).items():
+                if is_query(attr) and callable(fn):
+                    self._queries[fn] = getattr(concept, attr)
+
+    def _instrumented(self, spec: ActionSpec) -> Callable[..., Any]:
+        async def invoke(**input: Any) -> dict[str, Any]:
+            flow = await self.run(spec.fn, input)
+            assert flow.root.output is not None
+            return flow.root.output
+
+        invoke.__name__ = spec.name
+        invoke.__doc__ = spec.fn.__doc__
+        return invoke
+
+    def add_syncs(self, syncs: Iterable[Sync]) -> None:
+        """Check and index syncs; raises SyncDeclarationError naming the broken one."""
+        names = {c.name for c in self.syncs}
+        for sync in syncs:
+            if sync.name in names:
+                raise SyncDeclarationError(f"sync {sync.name}: a sync with this name is already registered")
+            names.add(sync.name)
+            compiled = self._compile(sync, len(self.syncs))
+            self.syncs.append(compiled)
+            for pattern in compiled.patterns:
+                self._index.setdefault(pattern.action, _ActionIndex()).add(compiled, pattern)
+
+    def _action(self, sync: Sync, where: str, ref: Callable[..., Any]) -> ActionSpec:
+        spec = self._actions.get(ref)
+        if spec is not None:
+            return spec
+        label = getattr(ref, "__qualname__", repr(ref))
+        if is_query(getattr(ref, "__name__", "")):
+            raise SyncDeclarationError(f"sync {sync.name}: {where} names {label}, a query, not an action")
+        raise SyncDeclarationError(
+            f"sync {sync.name}: {where} names {label}, which is not an action of a registered concept"
+        )
+
+    def _compile(self, sync: Sync, index: int) -> CompiledSync:
+        if not sync.when:
+            raise SyncDeclarationError(f"sync {sync.name}: `when` has no pattern")
+        patterns = []
+        bound: set[Var] = set()
+        secret_vars: set[Var] = set()
+        for i, (ref, inputs, outputs) in enumerate(sync.when):
+            where = f"when pattern {i + 1}"
+            spec = self._action(sync, where, ref)
+            where = f"{where} ({spec.qualname})"
+            _check_keys(sync, where, spec, inputs, outputs)
+            patterns.append(Pattern.of(spec, inputs, outputs))
+            for pattern in (inputs, outputs):
+                bound |= {v for v in pattern.values() if isinstance(v, Var)}
+                secret_vars |= {v for k, v in pattern.items() if isinstance(v, Var) and k in spec.secrets}
+        plan = sync.where_plan()
+        for step in plan.steps:
+            if isinstance(step, Query) and step.fn not in self._queries:
+                raise SyncDeclarationError(
+                    f"sync {sync.name}: where queries {getattr(step.fn, '__qualname__', step.fn)}, "
+                    "which is not a query of a registered concept"
+                )
+        bound |= plan.binds()
+        then = []
+        for i, (ref, inputs) in enumerate(sync.then):
+            where = f"then action {i + 1}"
+            spec = self._action(sync, where, ref)
+            where = f"{where} ({spec.qualname})"
+            _check_keys(sync, where, spec, inputs, {})
+            for key, value in inputs.items():
+                if isinstance(value, Var) and value not in bound:
+                    raise SyncDeclarationError(
+                        f"sync {sync.name}: {where}: input key {key!r} uses variable {value.name!r}, "
+                        "which neither `when` nor `where` binds"
+                    )
+            missing = _required(spec) - inputs.keys()
+            if missing:
+                raise SyncDeclarationError(
+                    f"sync {sync.name}: {where}: missing required input(s) {', '.join(sorted(missing))}"
+                )
+            secret_vars |= {v for k, v in inputs.items() if isinstance(v, Var) and k in spec.secrets}
+            then.append((spec, dict(inputs)))
+        secret_vars |= {v for v in sync.vars if v.name in self.secrets}
+        return CompiledSync(index, sync, tuple(patterns), plan, tuple(then), frozenset(secret_vars))
+
+    # -- running ----------------------------------------------------------------
+
+    def action(self, ref: Callable[..., Any]) -> ActionSpec:
+        spec = self._actions.get(ref)
+        if spec is None:
+            raise KeyError(f"{getattr(ref, '__qualname__', ref)} is not a registered action")
+        return spec
+
+    async def run(self, ref: Callable[..., Any], input: dict[str, Any]) -> Flow:
+        """Invoke an action as a new flow; return the flow once it is quiescent.
+
+        Raises FlowError (with the flow id and the failing sync) if an action or a
+        where clause raised; the flow is finished and recorded either way.
+        """
+        spec = self.action(ref)
+        flow = Flow()
+        try:
+            await self._invoke(spec, dict(input), flow, None)
+        except FlowError as error:
+            flow.error = error
+            raise
+        finally:
+            flow.quiescent = True
+            flow.ms = (time.time() - flow.started) * 1000
+            self.recent.append(flow)
+        return flow
+
+    async def _invoke(self, spec: ActionSpec, input: dict[str, Any], flow: Flow, sync: str | None) -> None:
+        record = flow.start(spec, input, sync)
+        try:
+            output = await spec.fn(self._instances[spec], **input)
+        except Exception as exc:
+            raise FlowError(flow.id, sync, spec.qualname, exc) from exc
+        flow.complete(record, output)
+        if self.trace is not Trace.OFF:
+            logger.debug("%s", format_record(record, flow, self.secrets))
+        index = self._index.get(spec)
+        if index is None:
+            return
+        for compiled in index.candidates(record):
+            await self._fire(compiled, record, flow)
+
+    async def _fire(self, compiled: CompiledSync, trigger: ActionRecord, flow: Flow) -> None:
+        frames = match_all(compiled.patterns, trigger, flow)
+        if not frames:
+            return
+        if compiled.plan.steps:
+            self._trace_frames(compiled, "matched", frames, flow)
+            try:
+                frames = await compiled.plan.run(frames, self._queries.__getitem__)
+            except Exception as exc:
+                raise FlowError(flow.id, compiled.name, f"where of sync {compiled.name}", exc) from exc
+        self._trace_frames(compiled, "fires with", frames, flow)
+        for frame in frames:
+            for spec, pattern in compiled.then:
+                try:
+                    input = bind(pattern, frame)
+                except KeyError as missing:
+                    error = NameError(
+                        f"sync {compiled.name}: variable {missing.args[0]!r} is unbound in `then`"
+                    )
+                    raise FlowError(flow.id, compiled.name, spec.qualname, error) from error
+                await self._invoke(spec, input, flow, compiled.name)
+
+    def _trace_frames(self, compiled: CompiledSync, what: str, frames: list[Any], flow: Flow) -> None:
+        if self.trace is Trace.VERBOSE:
+            secrets = self.secrets | {v.name for v in compiled.secret_vars}
+            shown = [redact_frame(frame, secrets) for frame in frames]
+            logger.debug("sync %s %s %s [flow %s]", compiled.name, what, shown, flow.id)
+
+    def find_flow(self, flow_id: str) -> Flow | None:
+        return next((flow for flow in self.recent if flow.id == flow_id), None)
+
+
+def _check_keys(
+    sync: Sync, where: str, spec: ActionSpec, inputs: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    if not spec.open_inputs:
+        for key in inputs:
+            if key not in spec.params:
+                raise SyncDeclarationError(
+                    f"sync {sync.name}: {where}: input key {key!r} is not a parameter of {spec.qualname} "
+                    f"(parameters: {', '.join(sorted(spec.params)) or 'none'})"
+                )
+    for key in outputs:
+        if key not in spec.outputs:
+            raise SyncDeclarationError(
+                f"sync {sync.name}: {where}: output key {key!r} is not an output of {spec.qualname} "
+                f"(outputs: {', '.join(sorted(spec.outputs))})"
+            )
+
+
+def _required(spec: ActionSpec) -> set[str]:
+    parameters = inspect.signature(spec.fn).parameters.values()
+    return {
+        p.name
+        for p in parameters
+        if p.name != "self" and p.default is p.empty and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }

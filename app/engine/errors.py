@@ -1,0 +1,19 @@
+"""Errors the engine raises: at registration (bad syncs) and at run time (failed flows)."""
+
+from __future__ import annotations
+
+
+class SyncDeclarationError(ValueError):
+    """A sync that cannot work with the registered concepts; raised at start-up."""
+
+
+class FlowError(RuntimeError):
+    """An action or a where clause failed; carries the flow and the sync involved."""
+
+    def __init__(self, flow_id: str, sync: str | None, where: str, cause: BaseException) -> None:
+        self.flow_id = flow_id
+        self.sync = sync
+        self.where = where
+        self.cause = cause
+        by = f" fired by sync {sync}" if sync else ""
+        super().__init__(f"flow {flow_id}: {where}{by} failed: {type(cause).__name__}")

@@ -1,0 +1,208 @@
+"""Frames: the `where` clause of a sync, declared as a pipeline of steps.
+
+A sync's `where` is a function from Frames to Frames. It is called once, when the
+sync is registered, with an empty pipeline; the steps it chains are kept as data,
+so the engine can check and print them, and runs them on the frames of each match:
+
+    where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user})
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .vars import Frame, Var, bind
+
+QueryFn = Callable[..., Any]
+Resolve = Callable[[QueryFn], Callable[..., Any]]
+
+
+class Step(Protocol):
+    """One stage of a where pipeline."""
+
+    @property
+    def binds(self) -> tuple[Var, ...]: ...
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]: ...
+
+    def describe(self) -> str: ...
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _describe_pattern(pattern: dict[str, Any]) -> str:
+    def one(key: str, value: Any) -> str:
+        if isinstance(value, Var):
+            return key if value.name == key else f"{key}: {value.name}"
+        return f"{key}: {value!r}"
+
+    return ", ".join(one(k, v) for k, v in pattern.items())
+
+
+def _label(fn: Callable[..., Any]) -> str:
+    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else getattr(fn, "__name__", "?")
+
+
+@dataclass(frozen=True)
+class Query:
+    """Call a concept query per frame; one new frame per row (none: drop, or `default`)."""
+
+    fn: QueryFn
+    inputs: dict[str, Any]
+    outputs: dict[str, Var]
+    default: dict[str, Any] | None = None
+    into: Var | None = None
+
+    @property
+    def binds(self) -> tuple[Var, ...]:
+        return (self.into,) if self.into else tuple(self.outputs.values())
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        query = resolve(self.fn)
+        result: list[Frame] = []
+        for frame in frames:
+            rows = await _maybe_await(query(**bind(self.inputs, frame)))
+            if self.into is not None:
+                collected = [{var.name: row[key] for key, var in self.outputs.items()} for row in rows]
+                result.append({**frame, self.into: collected})
+                continue
+            if not rows and self.default is not None:
+                rows = [self.default]
+            for row in rows:
+                extended = dict(frame)
+                for key, var in self.outputs.items():
+                    value = row[key]
+                    if var in extended and extended[var] != value:
+                        break
+                    extended[var] = value
+                else:
+                    result.append(extended)
+        return result
+
+    def describe(self) -> str:
+        text = (
+            f"{self.fn.__qualname__} ({_describe_pattern(self.inputs)}) : ({_describe_pattern(self.outputs)})"
+        )
+        if self.into is not None:
+            text += f" into {self.into.name}"
+        if self.default is not None:
+            text += f" or else ({_describe_pattern(self.default)})"
+        return text
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Keep the frames for which a predicate (sync or async) holds."""
+
+    predicate: Callable[[Frame], bool | Awaitable[bool]]
+    binds: tuple[Var, ...] = ()
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        return [frame for frame in frames if await _maybe_await(self.predicate(frame))]
+
+    def describe(self) -> str:
+        return f"filter {_label(self.predicate)}"
+
+
+@dataclass(frozen=True)
+class Map:
+    """Replace each frame by what a function (sync or async) returns for it."""
+
+    fn: Callable[[Frame], Frame | Awaitable[Frame]]
+    binds: tuple[Var, ...] = ()
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        return [await _maybe_await(self.fn(frame)) for frame in frames]
+
+    def describe(self) -> str:
+        return f"map {_label(self.fn)}"
+
+
+@dataclass(frozen=True)
+class CollectAs:
+    """Group frames by their other variables, gathering `collected` into a list."""
+
+    collected: tuple[Var, ...]
+    into: Var
+
+    @property
+    def binds(self) -> tuple[Var, ...]:
+        return (self.into,)
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        groups: dict[tuple[tuple[Var, Any], ...], Frame] = {}
+        for frame in frames:
+            rest = tuple((v, value) for v, value in frame.items() if v not in self.collected)
+            key = tuple((v, _hashable(value)) for v, value in rest)
+            group = groups.setdefault(key, {**dict(rest), self.into: []})
+            group[self.into].append({v.name: frame[v] for v in self.collected})
+        return list(groups.values())
+
+    def describe(self) -> str:
+        return f"collect ({', '.join(v.name for v in self.collected)}) as {self.into.name}"
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+class Frames:
+    """A where pipeline: each method returns a new pipeline with one more step."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: Iterable[Step] = ()) -> None:
+        self.steps: tuple[Step, ...] = tuple(steps)
+
+    def _then(self, step: Step) -> Frames:
+        return Frames((*self.steps, step))
+
+    def query(
+        self,
+        query: QueryFn,
+        inputs: dict[str, Any],
+        outputs: dict[str, Var],
+        *,
+        default: dict[str, Any] | None = None,
+        into: Var | None = None,
+    ) -> Frames:
+        """Extend each frame with each row of `query`.
+
+        With `default`, a frame whose query has no rows continues with that row
+        instead of being dropped (the "zero matches" case: answer with a default).
+        With `into`, the rows are gathered as a list bound to `into` (empty when
+        there are none), so the frame is never dropped.
+        """
+        return self._then(Query(query, inputs, outputs, default, into))
+
+    def filter(self, predicate: Callable[[Frame], bool | Awaitable[bool]]) -> Frames:
+        return self._then(Filter(predicate))
+
+    def map(self, fn: Callable[[Frame], Frame | Awaitable[Frame]], binds: Iterable[Var] = ()) -> Frames:
+        """Transform each frame; `binds` names the variables `fn` adds (for the start-up checks)."""
+        return self._then(Map(fn, tuple(binds)))
+
+    def collect_as(self, collected: Iterable[Var], into: Var) -> Frames:
+        return self._then(CollectAs(tuple(collected), into))
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        for step in self.steps:
+            if not frames:
+                break
+            frames = await step.run(frames, resolve)
+        return frames
+
+    def binds(self) -> set[Var]:
+        return {var for step in self.steps for var in step.binds}
+
+    def describe(self) -> list[str]:
+        return [step.describe() for step in self.steps]

@@ -1,0 +1,67 @@
+"""Action records and flows: what happened, in causal order, for one top-level call."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .concepts import ActionSpec
+
+_counter = itertools.count()
+_node = os.urandom(2).hex()
+
+
+def new_flow_id() -> str:
+    """A lexicographically sortable id: milliseconds, then a per-process counter."""
+    return f"{time.time_ns() // 1_000_000:012x}{_node}{next(_counter) & 0xFFFFFF:06x}"
+
+
+@dataclass(slots=True, eq=False)
+class ActionRecord:
+    """One invocation of an action: its input, its output once complete, and its cause."""
+
+    seq: int
+    action: ActionSpec
+    input: dict[str, Any]
+    sync: str | None
+    output: dict[str, Any] | None = None
+    started: float = 0.0
+    ms: float = 0.0
+
+
+@dataclass(slots=True, eq=False)
+class Flow:
+    """The records causally linked to one top-level invocation.
+
+    Completed records are indexed by action so matching only scans records of the
+    actions a pattern names. A flow is released when its top-level call returns.
+    """
+
+    id: str = field(default_factory=new_flow_id)
+    records: list[ActionRecord] = field(default_factory=list)
+    completed: dict[ActionSpec, list[ActionRecord]] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    ms: float = 0.0
+    quiescent: bool = False
+    error: BaseException | None = None
+
+    def start(self, action: ActionSpec, input: dict[str, Any], sync: str | None) -> ActionRecord:
+        record = ActionRecord(len(self.records), action, input, sync, started=time.perf_counter())
+        self.records.append(record)
+        return record
+
+    def complete(self, record: ActionRecord, output: dict[str, Any]) -> None:
+        record.output = output
+        record.ms = (time.perf_counter() - record.started) * 1000
+        self.completed.setdefault(record.action, []).append(record)
+
+    @property
+    def root(self) -> ActionRecord:
+        return self.records[0]
+
+    def fired(self) -> list[str]:
+        """Names of the syncs that fired in this flow, in order, without repeats."""
+        return list(dict.fromkeys(r.sync for r in self.records if r.sync))

@@ -1,0 +1,66 @@
+"""Sync declarations: when / where / then, written as data.
+
+    @sync
+    def LogoutRequest(request, session, user):
+        return Sync(
+            when=[(Requesting.request, {"path": "/logout", "session": session}, {"request": request})],
+            where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
+            then=[(Sessioning.delete, {"session": session})],
+        )
+
+The function's parameter names are the sync's variables; `@sync` calls it once with
+a `Var` per parameter and keeps the result, named after the function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from .frames import Frames
+from .vars import Var
+
+ActionRef = Callable[..., Any]
+WhenPattern = tuple[ActionRef, dict[str, Any], dict[str, Any]]
+ThenAction = tuple[ActionRef, dict[str, Any]]
+
+
+@dataclass
+class Sync:
+    """A synchronization: the shape a sync function returns."""
+
+    when: Sequence[WhenPattern]
+    then: Sequence[ThenAction]
+    where: Callable[[Frames], Frames] | None = None
+    name: str = ""
+    vars: tuple[Var, ...] = field(default=())
+    doc: str | None = None
+
+    def where_plan(self) -> Frames:
+        """The where clause as a pipeline of steps (empty when there is none)."""
+        return self.where(Frames()) if self.where else Frames()
+
+
+def sync(fn: Callable[..., Sync] | None = None, *, name: str | None = None) -> Any:
+    """Declare a sync from a function whose parameters are its variables."""
+
+    def declare(fn: Callable[..., Sync]) -> Sync:
+        variables = tuple(Var(p) for p in inspect.signature(fn).parameters)
+        declared = fn(*variables)
+        declared.name = name or fn.__name__
+        declared.vars = variables
+        declared.doc = inspect.getdoc(fn)
+        return declared
+
+    return declare(fn) if fn is not None else declare
+
+
+def syncs_in(*modules: ModuleType) -> list[Sync]:
+    """Every Sync a module defines at top level, in definition order."""
+    found: list[Sync] = []
+    for module in modules:
+        found.extend(value for value in vars(module).values() if isinstance(value, Sync))
+    return found

@@ -1,0 +1,1 @@
+"""The application's synchronizations, one module per theme."""
