@@ -27,7 +27,10 @@ Secret: TypeAlias = Annotated[str, SECRET]
 
 
 def _is_secret(hint: Any) -> bool:
-    return typing.get_origin(hint) is Annotated and SECRET in hint.__metadata__
+    """True for `Secret`, and for `Secret | None`."""
+    if typing.get_origin(hint) is Annotated:
+        return SECRET in hint.__metadata__
+    return any(_is_secret(arg) for arg in typing.get_args(hint))
 
 
 def _typeddicts(hint: Any) -> list[Any]:

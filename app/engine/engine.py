@@ -191,14 +191,15 @@ class Engine:
             raise KeyError(f"{getattr(ref, '__qualname__', ref)} is not a registered action")
         return spec
 
-    async def run(self, ref: Callable[..., Any], input: dict[str, Any]) -> Flow:
+    async def run(self, ref: Callable[..., Any], input: dict[str, Any], *, flow: Flow | None = None) -> Flow:
         """Invoke an action as a new flow; return the flow once it is quiescent.
 
-        Raises FlowError (with the flow id and the failing sync) if an action or a
-        where clause raised; the flow is finished and recorded either way.
+        Raises FlowError (with the flow and the failing sync) if an action or a
+        where clause raised; the flow is finished and recorded either way. A caller
+        that must watch the flow while it runs (e.g. under a timeout) passes it in.
         """
         spec = self.action(ref)
-        flow = Flow()
+        flow = flow if flow is not None else Flow()
         try:
             await self._invoke(spec, dict(input), flow, None)
         except FlowError as error:
@@ -215,7 +216,7 @@ class Engine:
         try:
             output = await spec.fn(self._instances[spec], **input)
         except Exception as exc:
-            raise FlowError(flow.id, sync, spec.qualname, exc) from exc
+            raise FlowError(flow, sync, spec.qualname, exc) from exc
         flow.complete(record, output)
         if self.trace is not Trace.OFF:
             logger.debug("%s", format_record(record, flow, self.secrets))
@@ -234,17 +235,15 @@ class Engine:
             try:
                 frames = await compiled.plan.run(frames, self._queries.__getitem__)
             except Exception as exc:
-                raise FlowError(flow.id, compiled.name, f"where of sync {compiled.name}", exc) from exc
+                raise FlowError(flow, compiled.name, f"where of sync {compiled.name}", exc) from exc
         self._trace_frames(compiled, "fires with", frames, flow)
         for frame in frames:
             for spec, pattern in compiled.then:
                 try:
                     input = bind(pattern, frame)
                 except KeyError as missing:
-                    error = NameError(
-                        f"sync {compiled.name}: variable {missing.args[0]!r} is unbound in `then`"
-                    )
-                    raise FlowError(flow.id, compiled.name, spec.qualname, error) from error
+                    error = NameError(f"sync {compiled.name}: variable {missing.args[0]!r} is unbound in `then`")
+                    raise FlowError(flow, compiled.name, spec.qualname, error) from error
                 await self._invoke(spec, input, flow, compiled.name)
 
     def _trace_frames(self, compiled: CompiledSync, what: str, frames: list[Any], flow: Flow) -> None:
@@ -257,9 +256,7 @@ class Engine:
         return next((flow for flow in self.recent if flow.id == flow_id), None)
 
 
-def _check_keys(
-    sync: Sync, where: str, spec: ActionSpec, inputs: dict[str, Any], outputs: dict[str, Any]
-) -> None:
+def _check_keys(sync: Sync, where: str, spec: ActionSpec, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     if not spec.open_inputs:
         for key in inputs:
             if key not in spec.params:

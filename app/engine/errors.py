@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import Flow
+
 
 class SyncDeclarationError(ValueError):
     """A sync that cannot work with the registered concepts; raised at start-up."""
@@ -10,10 +15,11 @@ class SyncDeclarationError(ValueError):
 class FlowError(RuntimeError):
     """An action or a where clause failed; carries the flow and the sync involved."""
 
-    def __init__(self, flow_id: str, sync: str | None, where: str, cause: BaseException) -> None:
-        self.flow_id = flow_id
+    def __init__(self, flow: Flow, sync: str | None, where: str, cause: BaseException) -> None:
+        self.flow = flow
+        self.flow_id = flow.id
         self.sync = sync
         self.where = where
         self.cause = cause
         by = f" fired by sync {sync}" if sync else ""
-        super().__init__(f"flow {flow_id}: {where}{by} failed: {type(cause).__name__}")
+        super().__init__(f"flow {flow.id}: {where}{by} failed: {type(cause).__name__}")

@@ -85,9 +85,7 @@ class Query:
         return result
 
     def describe(self) -> str:
-        text = (
-            f"{self.fn.__qualname__} ({_describe_pattern(self.inputs)}) : ({_describe_pattern(self.outputs)})"
-        )
+        text = f"{self.fn.__qualname__} ({_describe_pattern(self.inputs)}) : ({_describe_pattern(self.outputs)})"
         if self.into is not None:
             text += f" into {self.into.name}"
         if self.default is not None:

@@ -26,18 +26,14 @@ class Trace(StrEnum):
 def redact(value: Any, secrets: Collection[str]) -> Any:
     """A copy of `value` with every secret-named key's value replaced by `***`."""
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if k in secrets and v is not None else redact(v, secrets)) for k, v in value.items()
-        }
+        return {k: (REDACTED if k in secrets and v is not None else redact(v, secrets)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v, secrets) for v in value]
     return value
 
 
 def redact_frame(frame: Frame, secrets: Collection[str]) -> dict[str, Any]:
-    return {
-        var.name: REDACTED if var.name in secrets else redact(value, secrets) for var, value in frame.items()
-    }
+    return {var.name: REDACTED if var.name in secrets else redact(value, secrets) for var, value in frame.items()}
 
 
 def format_record(record: ActionRecord, flow: Flow, secrets: Collection[str]) -> str:

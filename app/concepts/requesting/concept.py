@@ -1,0 +1,67 @@
+"""concept Requesting
+
+purpose: turn an API call into an action that syncs can respond to.
+state: the pending requests of this process, each with a path, its inputs and, once
+some sync responds, its response.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+logger = logging.getLogger(__name__)
+
+
+class RequestOut(TypedDict):
+    request: str
+
+
+class ResponseRow(TypedDict):
+    response: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Pending:
+    path: str
+    inputs: dict[str, Any]
+    response: dict[str, Any] | None = None
+    ignored: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Requesting:
+    """The API's entry point as a concept: `request` starts a flow, `respond` answers it."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, Pending] = {}
+        self._ids = itertools.count()
+        self._prefix = os.urandom(4).hex()
+
+    async def request(self, path: str, **inputs: Any) -> RequestOut:
+        """effects: a new pending request for `path` with these inputs."""
+        request = f"{self._prefix}-{next(self._ids)}"
+        self._pending[request] = Pending(path, inputs)
+        return {"request": request}
+
+    async def respond(self, request: str, **response: Any) -> RequestOut:
+        """requires: the request is pending.  effects: records the response; the first one wins."""
+        pending = self._pending.get(request)
+        if pending is None:
+            logger.warning("response to unknown request %s ignored (keys: %s)", request, sorted(response))
+        elif pending.response is None:
+            pending.response = response
+        else:
+            pending.ignored.append(response)
+            logger.warning("second response to request %s ignored (keys: %s)", request, sorted(response))
+        return {"request": request}
+
+    def _awaitResponse(self, request: str) -> list[ResponseRow]:
+        pending = self._pending.get(request)
+        return [{"response": pending.response}] if pending and pending.response is not None else []
+
+    def forget(self, request: str) -> Pending | None:
+        """Drop a request once answered, so memory does not grow with requests served."""
+        return self._pending.pop(request, None)

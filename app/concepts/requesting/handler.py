@@ -1,0 +1,135 @@
+"""The one entry point of the API layers: a request in, its response out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import ConnectionFailure
+
+from app.engine import Engine, Flow, FlowError, redact
+
+from ..outputs import Error, error
+from .concept import Requesting
+from .documents import RequestRecord
+from .journal import RequestJournal
+
+logger = logging.getLogger(__name__)
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+TIMEOUT = "TIMEOUT"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What a sync responded (or the handler's own error), and the flow that produced it."""
+
+    body: dict[str, Any]
+    flow: Flow
+    ms: float
+
+    @property
+    def code(self) -> str | None:
+        code = self.body.get("code") if "error" in self.body else None
+        return str(code) if code is not None else None
+
+
+class RequestHandler:
+    """Invokes `Requesting.request` and returns the response once the flow is quiescent.
+
+    Because invoking an action runs its whole cascade of syncs, a flow that ends
+    without a response is known at once and answered with an internal error; the
+    timeout only guards actions that really take long.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        requesting: Requesting,
+        *,
+        timeout: float,
+        journal: RequestJournal | None = None,
+        keep_for: timedelta = timedelta(days=7),
+    ) -> None:
+        self.engine = engine
+        self.requesting = requesting
+        self.timeout = timeout
+        self.journal = journal
+        self.keep_for = keep_for
+
+    @property
+    def secrets(self) -> Collection[str]:
+        return self.engine.secrets
+
+    async def handle(self, path: str, inputs: dict[str, Any]) -> Response:
+        started = time.perf_counter()
+        flow = Flow()
+        run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
+        body: dict[str, Any] | Error
+        try:
+            await asyncio.wait_for(asyncio.shield(run), self.timeout)
+            body = self._response(flow) or self._no_response(path, flow)
+        except TimeoutError:
+            body = self._response(flow) or self._timed_out(path, flow, run)
+        except FlowError as failure:
+            body = self._failed(path, failure)
+        ms = (time.perf_counter() - started) * 1000
+        if run.done():
+            self._finish(path, inputs, dict(body), flow, ms)
+        return Response(dict(body), flow, ms)
+
+    def _request_id(self, flow: Flow) -> str | None:
+        root = flow.records[0] if flow.records else None
+        return root.output["request"] if root is not None and root.output else None
+
+    def _response(self, flow: Flow) -> dict[str, Any] | None:
+        request = self._request_id(flow)
+        rows = self.requesting._awaitResponse(request) if request else []
+        return rows[0]["response"] if rows else None
+
+    def _no_response(self, path: str, flow: Flow) -> Error:
+        logger.error(
+            "no sync responded to %s [flow %s]; syncs fired: %s", path, flow.id, ", ".join(flow.fired()) or "none"
+        )
+        return error(INTERNAL, f"Internal server error (flow {flow.id}).")
+
+    def _timed_out(self, path: str, flow: Flow, run: asyncio.Future[Flow]) -> Error:
+        logger.error("no response to %s within %ss [flow %s]", path, self.timeout, flow.id)
+        run.add_done_callback(lambda _: self._forget(flow))
+        return error(TIMEOUT, f"The request took too long (flow {flow.id}).")
+
+    def _failed(self, path: str, failure: FlowError) -> Error:
+        if isinstance(failure.cause, ConnectionFailure):
+            logger.error("database unavailable during %s [flow %s]", path, failure.flow_id)
+            return error(UNAVAILABLE, "The database is unavailable; try again shortly.")
+        logger.error("%s [flow %s]", failure, failure.flow_id, exc_info=failure.cause)
+        return error(INTERNAL, f"Internal server error (flow {failure.flow_id}).")
+
+    def _forget(self, flow: Flow) -> None:
+        request = self._request_id(flow)
+        if request is not None:
+            self.requesting.forget(request)
+
+    def _finish(self, path: str, inputs: dict[str, Any], body: dict[str, Any], flow: Flow, ms: float) -> None:
+        self._forget(flow)
+        if self.journal is None:
+            return
+        now = datetime.now(UTC)
+        self.journal.add(
+            RequestRecord(
+                path=path,
+                inputs=redact(inputs, self.secrets),
+                response=redact(body, self.secrets),
+                status=str(body.get("code", INTERNAL)) if "error" in body else "OK",
+                ms=round(ms, 3),
+                flow=flow.id,
+                time=now,
+                expires=now + self.keep_for,
+            )
+        )

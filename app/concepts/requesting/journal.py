@@ -1,0 +1,59 @@
+"""Write-behind storage of answered requests: batched, off the request's path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from .documents import RequestRecord
+
+logger = logging.getLogger(__name__)
+
+
+class RequestJournal:
+    """Buffers request records and inserts them in batches.
+
+    A request is answered before its record is written, and many records share one
+    insert. The buffer is bounded: if the database falls behind, the oldest unsaved
+    records are dropped (and counted in the log), never the requests themselves.
+    """
+
+    def __init__(self, *, batch: int = 500, delay: float = 0.05, limit: int = 20_000) -> None:
+        self._batch = batch
+        self._delay = delay
+        self._limit = limit
+        self._buffer: list[RequestRecord] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def add(self, record: RequestRecord) -> None:
+        if len(self._buffer) >= self._limit:
+            del self._buffer[0]
+            self.dropped += 1
+        self._buffer.append(record)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._buffer:
+            batch, self._buffer = self._buffer[: self._batch], self._buffer[self._batch :]
+            try:
+                await RequestRecord.insert_many(batch)
+            except Exception as exc:
+                self.dropped += len(batch)
+                logger.warning("could not store %d request records: %s", len(batch), type(exc).__name__)
+        if self.dropped:
+            logger.warning("%d request records were not stored", self.dropped)
+            self.dropped = 0
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()

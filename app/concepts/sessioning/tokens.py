@@ -1,0 +1,48 @@
+"""Session tokens: HS256 JWTs naming a session, signed with the current key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import jwt
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sid", "sub", "iat", "exp", "iss"]
+
+
+class TokenCodec:
+    """Signs with the first key; also accepts the others (key rotation)."""
+
+    def __init__(self, keys: Sequence[str], issuer: str) -> None:
+        if not keys:
+            raise ValueError("a signing key is required")
+        self._keys = list(keys)
+        self._issuer = issuer
+
+    def encode(self, session_id: str, user: str, issued: datetime, expires: datetime) -> str:
+        claims = {"sid": session_id, "sub": user, "iat": issued, "exp": expires, "iss": self._issuer}
+        return jwt.encode(claims, self._keys[0], algorithm=ALGORITHM)
+
+    def decode(self, token: object) -> dict[str, Any] | None:
+        """The claims of a valid, unexpired token of ours; None for anything else."""
+        if not isinstance(token, str) or not token:
+            return None
+        for key in self._keys:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    issuer=self._issuer,
+                    options={"require": REQUIRED_CLAIMS},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.InvalidTokenError:
+                return None
+            if isinstance(claims.get("sid"), str) and isinstance(claims.get("sub"), str):
+                return claims
+            return None
+        return None

@@ -1,0 +1,172 @@
+"""concept UserAuthentication
+
+purpose: verify who a user is, by a username and a password they chose.
+state: a set of Users, each with a username (unique regardless of ASCII case) and a
+password hash (argon2id).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TypedDict
+
+from beanie import SortDirection
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.engine import Secret
+
+from ..outputs import Error, error
+from .documents import User, UserName
+from .passwords import PasswordHasher
+
+USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
+PASSWORD_LENGTH = range(8, 257)
+PAGE_SIZE = range(1, 1001)
+
+INVALID_USERNAME = "INVALID_USERNAME"
+USERNAME_TAKEN = "USERNAME_TAKEN"
+WEAK_PASSWORD = "WEAK_PASSWORD"
+INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+USER_NOT_FOUND = "USER_NOT_FOUND"
+
+_BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
+
+
+class UserOut(TypedDict):
+    user: str
+
+
+class ExistsRow(TypedDict):
+    exists: bool
+
+
+class UsernameRow(TypedDict):
+    username: str
+
+
+class UserRow(TypedDict):
+    user: str
+
+
+class UserListRow(TypedDict):
+    user: str
+    username: str
+
+
+def _valid_username(username: object) -> bool:
+    return isinstance(username, str) and USERNAME.fullmatch(username) is not None
+
+
+def _valid_password(password: object) -> bool:
+    return isinstance(password, str) and len(password) in PASSWORD_LENGTH
+
+
+def _object_id(user: object) -> ObjectId | None:
+    """The ObjectId a user id names, or None for anything malformed (never an operator)."""
+    return ObjectId(user) if isinstance(user, str) and ObjectId.is_valid(user) else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserAuthentication:
+    """Registers users and checks their credentials; knows nothing of sessions."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+
+    async def register(self, username: str, password: Secret) -> UserOut | Error:
+        """requires: a valid username not taken in any case, a password of 8 to 256 characters.
+        effects: creates a user with that username and a hash of the password."""
+        if not _valid_username(username):
+            return error(INVALID_USERNAME, "Usernames are 3 to 32 letters, digits, '_', '.' or '-'.")
+        if not _valid_password(password):
+            return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
+        key = username.lower()
+        if await User.find_one(User.key == key) is not None:
+            return error(USERNAME_TAKEN, "That username is taken.")
+        now = _now()
+        user = User(
+            username=username, key=key, password_hash=await self.hasher.hash(password), created=now, updated=now
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError:
+            return error(USERNAME_TAKEN, "That username is taken.")
+        return {"user": str(user.id)}
+
+    async def authenticate(self, username: str, password: Secret) -> UserOut | Error:
+        """requires: a user with this username (in any case) whose password this is.
+        effects: none, but a hash made with outdated parameters is replaced.
+        Unknown users cost one verification too and get the same error."""
+        if not isinstance(password, str) or len(password) > PASSWORD_LENGTH[-1]:
+            return _BAD_CREDENTIALS
+        user = await User.find_one(User.key == username.lower()) if _valid_username(username) else None
+        if user is None:
+            await self.hasher.verify_nothing(password)
+            return _BAD_CREDENTIALS
+        matches, rehashed = await self.hasher.verify(password, user.password_hash)
+        if not matches:
+            return _BAD_CREDENTIALS
+        if rehashed is not None:
+            await user.set({User.password_hash: rehashed, User.updated: _now()})
+        return {"user": str(user.id)}
+
+    async def changePassword(self, user: str, oldPassword: Secret, newPassword: Secret) -> UserOut | Error:
+        """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256 characters.
+        effects: stores a hash of newPassword."""
+        if not _valid_password(newPassword):
+            return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
+        oid = _object_id(user)
+        found = await User.get(oid) if oid is not None else None
+        if found is None:
+            return error(USER_NOT_FOUND, "No such user.")
+        if not isinstance(oldPassword, str) or not (await self.hasher.verify(oldPassword, found.password_hash))[0]:
+            return error(INVALID_CREDENTIALS, "The old password is not correct.")
+        await found.set({User.password_hash: await self.hasher.hash(newPassword), User.updated: _now()})
+        return {"user": user}
+
+    async def deleteAccount(self, user: str) -> UserOut | Error:
+        """requires: the user exists.  effects: removes the user."""
+        oid = _object_id(user)
+        result = await User.find_one(User.id == oid).delete() if oid is not None else None
+        if result is None or result.deleted_count == 0:
+            return error(USER_NOT_FOUND, "No such user.")
+        return {"user": user}
+
+    async def _checkUserExists(self, user: str) -> list[ExistsRow]:
+        oid = _object_id(user)
+        exists = oid is not None and await User.find_one(User.id == oid, projection_model=UserName) is not None
+        return [{"exists": exists}]
+
+    async def _getAllUsers(self, first: int = 100, after: str | None = None) -> list[UserListRow]:
+        """Users in id order, `first` of them after the id `after`; never their hashes."""
+        if isinstance(first, bool) or not isinstance(first, int) or first not in PAGE_SIZE:
+            return []
+        criteria = {}
+        if after is not None:
+            oid = _object_id(after)
+            if oid is None:
+                return []
+            criteria = {"_id": {"$gt": oid}}
+        rows = await User.find_many(
+            criteria, projection_model=UserName, sort=[("_id", SortDirection.ASCENDING)], limit=first, hint=[("_id", 1)]
+        ).to_list()
+        return [{"user": str(row.id), "username": row.username} for row in rows]
+
+    async def _getUsernameById(self, user: str) -> list[UsernameRow]:
+        oid = _object_id(user)
+        row = await User.find_one(User.id == oid, projection_model=UserName) if oid is not None else None
+        return [{"username": row.username}] if row is not None else []
+
+    async def _getUsername(self, user: str) -> list[UsernameRow]:
+        return await self._getUsernameById(user)
+
+    async def _getUserByUsername(self, username: str) -> list[UserRow]:
+        if not _valid_username(username):
+            return []
+        row = await User.find_one(User.key == username.lower(), projection_model=UserName)
+        return [{"user": str(row.id)}] if row is not None else []

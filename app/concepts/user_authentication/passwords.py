@@ -1,0 +1,38 @@
+"""Password hashing: argon2id through passlib, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from passlib.context import CryptContext
+
+
+class PasswordHasher:
+    """Hashes and verifies passwords with argon2id in a worker thread.
+
+    Verification reports when a stored hash used other parameters than the current
+    ones, so the caller can store the re-hash (`verify_and_update`).
+    """
+
+    def __init__(self, *, memory_kib: int = 19456, time_cost: int = 2, parallelism: int = 1) -> None:
+        self._context = CryptContext(
+            schemes=["argon2"],
+            argon2__type="ID",
+            argon2__memory_cost=memory_kib,
+            argon2__rounds=time_cost,
+            argon2__parallelism=parallelism,
+        )
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._context.hash, password)
+
+    async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """(matches, new hash if the stored one should be replaced)."""
+        return await asyncio.to_thread(self._context.verify_and_update, password, hashed)
+
+    async def verify_nothing(self, password: str) -> None:
+        """Spend one verification, as for a real user, so an unknown name costs the same time."""
+        if self._dummy is None:
+            self._dummy = await self.hash("not a real password, only here to spend time")
+        await self.verify(password, self._dummy)
