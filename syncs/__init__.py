@@ -1,1 +1,10 @@
 """The application's synchronizations, one module per theme."""
+
+from app.engine import Sync, syncs_in
+
+from . import account, auth, me, users
+
+
+def all_syncs() -> list[Sync]:
+    """Every sync of the application, in the order they are registered."""
+    return syncs_in(auth, account, users, me)

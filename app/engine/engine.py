@@ -11,7 +11,7 @@ from typing import Any
 
 from .concepts import ActionSpec, concept_name, is_query, read_actions
 from .errors import FlowError, SyncDeclarationError
-from .frames import Frames, Query
+from .frames import Frames, Query, Without
 from .matching import Pattern, match_all
 from .records import ActionRecord, Flow
 from .syncs import Sync
@@ -155,7 +155,7 @@ class Engine:
                 secret_vars |= {v for k, v in pattern.items() if isinstance(v, Var) and k in spec.secrets}
         plan = sync.where_plan()
         for step in plan.steps:
-            if isinstance(step, Query) and step.fn not in self._queries:
+            if isinstance(step, Query | Without) and step.fn not in self._queries:
                 raise SyncDeclarationError(
                     f"sync {sync.name}: where queries {getattr(step.fn, '__qualname__', step.fn)}, "
                     "which is not a query of a registered concept"

@@ -94,6 +94,22 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Without:
+    """Keep the frames for which a concept query has no rows (negation: "there is no ...")."""
+
+    fn: QueryFn
+    inputs: dict[str, Any]
+    binds: tuple[Var, ...] = ()
+
+    async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
+        query = resolve(self.fn)
+        return [frame for frame in frames if not await _maybe_await(query(**bind(self.inputs, frame)))]
+
+    def describe(self) -> str:
+        return f"no {self.fn.__qualname__} ({_describe_pattern(self.inputs)})"
+
+
+@dataclass(frozen=True)
 class Filter:
     """Keep the frames for which a predicate (sync or async) holds."""
 
@@ -181,6 +197,10 @@ class Frames:
         there are none), so the frame is never dropped.
         """
         return self._then(Query(query, inputs, outputs, default, into))
+
+    def without(self, query: QueryFn, inputs: dict[str, Any]) -> Frames:
+        """Keep the frames for which `query` returns no rows."""
+        return self._then(Without(query, inputs))
 
     def filter(self, predicate: Callable[[Frame], bool | Awaitable[bool]]) -> Frames:
         return self._then(Filter(predicate))

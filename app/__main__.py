@@ -1,0 +1,3 @@
+from app.server.launcher import main
+
+main()

@@ -1,0 +1,117 @@
+"""The seeds' REST protocol: `POST /api/<path>` with a flat JSON body.
+
+The body is validated against the path's fields before any action runs: a body
+that is not a JSON object, an unknown key, a missing field or a value of the wrong
+type is a 400 and invokes nothing. The valid body becomes the inputs of
+`Requesting.request`, and the response record comes back as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .context import bearer_token
+from .errors import BAD_USER_INPUT, rest_status
+
+MAX_BODY = 64 * 1024
+MAX_STRING = 4096
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = True
+    default: Any = None
+
+
+TEXT = Field(str)
+OPTIONAL_TEXT = Field(str, required=False)
+SESSION = OPTIONAL_TEXT  # missing: answered UNAUTHENTICATED by the syncs
+
+ROUTES: dict[str, dict[str, Field]] = {
+    "/UserAuthentication/register": {"username": TEXT, "password": TEXT},
+    "/UserAuthentication/authenticate": {"username": TEXT, "password": TEXT},
+    "/login": {"username": TEXT, "password": TEXT},
+    "/logout": {"session": SESSION},
+    "/UserAuthentication/changePassword": {
+        "session": SESSION,
+        "user": OPTIONAL_TEXT,
+        "oldPassword": TEXT,
+        "newPassword": TEXT,
+    },
+    "/UserAuthentication/deleteAccount": {"session": SESSION, "user": OPTIONAL_TEXT},
+    "/UserAuthentication/_checkUserExists": {"session": SESSION, "user": TEXT},
+    "/UserAuthentication/_getAllUsers": {"session": SESSION, "first": Field(int, False, 100), "after": OPTIONAL_TEXT},
+    "/UserAuthentication/_getUsernameById": {"session": SESSION, "user": TEXT},
+    "/me": {"session": SESSION},
+}
+
+
+class InvalidBody(ValueError):
+    pass
+
+
+def validate(fields: dict[str, Field], body: object) -> dict[str, Any]:
+    """The inputs for `Requesting.request`: every field of the path, absent optional ones as their default."""
+    if not isinstance(body, dict):
+        raise InvalidBody("The body must be a JSON object.")
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise InvalidBody(f"Unknown field(s): {', '.join(unknown)[:200]}.")
+    inputs = {}
+    for name, field in fields.items():
+        value = body.get(name)
+        if value is None:
+            if field.required:
+                raise InvalidBody(f"Field {name} is required.")
+            inputs[name] = field.default
+        elif type(value) is not field.kind:
+            raise InvalidBody(f"Field {name} must be {'a string' if field.kind is str else 'an integer'}.")
+        elif isinstance(value, str) and len(value) > MAX_STRING:
+            raise InvalidBody(f"Field {name} is too long.")
+        else:
+            inputs[name] = value
+    return inputs
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=_json, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _error(status: int, message: str, code: str) -> JSON:
+    return JSON({"error": message, "code": code}, status_code=status)
+
+
+async def endpoint(request: Request) -> JSON:
+    path = "/" + request.path_params["path"]
+    fields = ROUTES.get(path)
+    if fields is None:
+        return _error(404, f"No such path: /api{path[:100]}.", "NOT_FOUND")
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return _error(413, "The body is too large.", BAD_USER_INPUT)
+    try:
+        body = json.loads(raw or b"{}")
+        if isinstance(body, dict) and "session" in fields and body.get("session") is None:
+            body = {**body, "session": bearer_token(request)}
+        inputs = validate(fields, body)
+    except (ValueError, InvalidBody) as invalid:
+        message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
+        return _error(400, message, BAD_USER_INPUT)
+    response = await request.app.state.handler.handle(path, inputs)
+    request.state.flows = [response.flow.id]
+    body = {key: value for key, value in response.body.items() if key != "request"}
+    return JSON(body, status_code=rest_status(response.code) if response.code else 200)

@@ -1,0 +1,103 @@
+"""The GraphQL schema of api.md. Every field is one request: arguments and the bearer
+token in, `Requesting.request(path, ...)`, the response record out. No business logic
+lives here; the syncs decide everything."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, Info
+
+from .context import Context
+from .extensions import ErrorCodes
+from .types import (
+    AuthResult,
+    AuthSuccess,
+    ChangePasswordResult,
+    ChangePasswordSuccess,
+    DeleteAccountResult,
+    DeleteAccountSuccess,
+    LogoutSuccess,
+    User,
+    as_user,
+    user_error,
+)
+
+Ctx = Info[Context, None]
+
+
+def given(value: strawberry.ID | None) -> strawberry.ID | None:
+    """An optional argument as the syncs see it: None when the client left it out."""
+    return None if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The session's user; null without a valid session.")
+    async def me(self, info: Ctx) -> User | None:
+        response = await info.context.request("/me")
+        return as_user(response) if response.get("user") else None
+
+    @strawberry.field
+    async def check_user_exists(self, info: Ctx, user: strawberry.ID) -> bool:
+        response = await info.context.request("/UserAuthentication/_checkUserExists", user=user)
+        return bool(response["exists"])
+
+    @strawberry.field(description="Users ordered by id; `first` is 1..1000.")
+    async def all_users(
+        self, info: Ctx, first: int = 100, after: strawberry.ID | None = strawberry.UNSET
+    ) -> list[User]:
+        response = await info.context.request("/UserAuthentication/_getAllUsers", first=first, after=given(after))
+        return [as_user(row) for row in response["results"]]
+
+    @strawberry.field(description="A user's name; null if no such user.")
+    async def username_by_id(self, info: Ctx, user: strawberry.ID) -> str | None:
+        response = await info.context.request("/UserAuthentication/_getUsernameById", user=user)
+        return response["username"]  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create an account and a session for it.")
+    async def register(self, info: Ctx, username: str, password: str) -> AuthResult:
+        response = await info.context.request("/UserAuthentication/register", username=username, password=password)
+        return user_error(response) or AuthSuccess(
+            user=as_user(response), session=response["session"], expires_at=response["expiresAt"]
+        )
+
+    @strawberry.mutation(description="Check a username and password and create a session.")
+    async def authenticate(self, info: Ctx, username: str, password: str) -> AuthResult:
+        response = await info.context.request("/UserAuthentication/authenticate", username=username, password=password)
+        return user_error(response) or AuthSuccess(
+            user=as_user(response), session=response["session"], expires_at=response["expiresAt"]
+        )
+
+    @strawberry.mutation(description="Revoke the current session.")
+    async def logout(self, info: Ctx) -> LogoutSuccess:
+        await info.context.request("/logout")
+        return LogoutSuccess(ok=True)
+
+    @strawberry.mutation(description="Change the session user's password; revokes their other sessions.")
+    async def change_password(
+        self, info: Ctx, old_password: str, new_password: str, user: strawberry.ID | None = strawberry.UNSET
+    ) -> ChangePasswordResult:
+        response = await info.context.request(
+            "/UserAuthentication/changePassword",
+            user=given(user),
+            oldPassword=old_password,
+            newPassword=new_password,
+        )
+        return user_error(response) or ChangePasswordSuccess(user=as_user(response))
+
+    @strawberry.mutation(description="Delete the session user's account; revokes all their sessions.")
+    async def delete_account(self, info: Ctx, user: strawberry.ID | None = strawberry.UNSET) -> DeleteAccountResult:
+        response = await info.context.request("/UserAuthentication/deleteAccount", user=given(user))
+        return user_error(response) or DeleteAccountSuccess(user=strawberry.ID(response["user"]))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Do not log: ErrorCodes logs the unexpected errors; the others are answers, not incidents."""
+
+
+schema = Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])

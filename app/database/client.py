@@ -1,0 +1,50 @@
+"""Connecting to MongoDB (or the embedded database) and binding the concepts' documents."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from beanie import Document, init_beanie
+from pymongo import AsyncMongoClient
+
+Client = AsyncMongoClient[dict[str, Any]]
+
+# Short timeouts: a request fails within ~1.5 s when the database is down, instead
+# of hanging for pymongo's default 30 s.
+_TIMEOUT_MS = 1500
+# Bounds ping() whatever the client's own timeouts are.
+_PING_TIMEOUT = 2.0
+
+
+async def connect(url: str, db_name: str, documents: Sequence[type[Document]]) -> Client:
+    """A client for `url` with Beanie initialised on database `db_name` for
+    `documents` (collections bound, indexes created).
+
+    Datetimes come back timezone-aware (UTC). Raises pymongo's errors (e.g.
+    ServerSelectionTimeoutError) if the database cannot be reached.
+    """
+    client: Client = AsyncMongoClient(
+        url,
+        serverSelectionTimeoutMS=_TIMEOUT_MS,
+        connectTimeoutMS=_TIMEOUT_MS,
+        tz_aware=True,
+    )
+    try:
+        await init_beanie(database=client[db_name], document_models=documents)
+    except BaseException:
+        await client.close()
+        raise
+    return client
+
+
+async def ping(client: Client) -> bool:
+    """Whether the database answers `ping` within 2 s; never raises (except on
+    cancellation), for readiness probes."""
+    try:
+        async with asyncio.timeout(_PING_TIMEOUT):
+            await client.admin.command("ping")
+    except Exception:
+        return False
+    return True

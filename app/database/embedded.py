@@ -1,0 +1,393 @@
+"""The embedded database: a SecantusDB daemon run as a child process.
+
+SecantusDB speaks MongoDB's wire protocol, so the app talks to it exactly as to a
+MongoDB server. It is GPL-licensed: this module never imports it, it only starts its
+daemon executable (`secantusd-py`, from `pip install -e '.[embedded]'`) and connects
+over TCP on loopback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final, Self
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DAEMON: Final = "secantusd-py"
+"""The SecantusDB daemon's executable."""
+
+MEMORY: Final = ":memory:"
+"""The storage path of an ephemeral database (gone when the daemon stops)."""
+
+HOST: Final = "127.0.0.1"
+
+_PR_SET_PDEATHSIG: Final = 1  # from <linux/prctl.h>
+_PORT_ATTEMPTS: Final = 5
+_LOG_TAIL_BYTES: Final = 4000
+
+# An explicit, empty configuration, so no secantusd.toml found by the daemon's
+# auto-discovery (./, ~/.secantus/, /etc/secantus/) changes how the app's database
+# runs (say, turns on --auth).
+_EMPTY_CONFIG: Final = "# Written by app.database.embedded: only the command line's flags apply.\n"
+
+
+class EmbeddedDatabaseError(RuntimeError):
+    """The embedded database could not be found, started or stopped."""
+
+
+def find_daemon(name: str = DAEMON) -> str:
+    """The daemon's path: next to the running interpreter (the venv's bin, even when
+    the venv is not activated), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found is not None:
+        return found
+    raise EmbeddedDatabaseError(
+        f"The embedded database's executable {name!r} was not found next to {sys.executable} "
+        "or on PATH. Install it with: pip install -e '.[embedded]' "
+        "(or set MONGODB_URL to use a MongoDB server instead)."
+    )
+
+
+class EmbeddedDatabase:
+    """A SecantusDB daemon on a free loopback port, owned by whoever started it.
+
+    The owner is the process that called `start()` (the launcher): only it stops the
+    daemon, and the daemon ends with it. Worker processes do not own it; the launcher
+    hands them its URL through the environment and they connect like to any MongoDB::
+
+        with EmbeddedDatabase.from_settings(settings) as database:
+            os.environ["MONGODB_URL"] = database.url  # inherited by the workers
+            run_server(...)
+
+    The daemon runs in its own session (process group), so a Ctrl-C in the terminal
+    reaches the app only, and the app stops the database after its own shutdown. If
+    the owner dies without stopping it, even by SIGKILL, the kernel sends the daemon
+    SIGTERM (Linux's parent-death signal; `start()` must be called from the main
+    thread, since the signal follows the thread that spawned the child). `stop()` and
+    an atexit hook cover a normal exit on other systems.
+
+    The daemon's output goes to `log_path`: by default `<storage_path>.log` (so
+    DATA_DIR/db.log for DATA_DIR/db), a temporary file for `:memory:`.
+    """
+
+    def __init__(
+        self,
+        storage_path: str | os.PathLike[str] | None = None,
+        *,
+        log_path: str | os.PathLike[str] | None = None,
+        executable: str | os.PathLike[str] | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        """`storage_path`: a directory (created if missing; reopened intact) or
+        `":memory:"`; default DATA_DIR/db from `Settings`. `executable`: default
+        `find_daemon()`. `config_path`: a secantusd.toml (e.g. to set cache_size);
+        default none at all."""
+        if storage_path is None:
+            storage_path = Settings().data_dir / "db"
+        self._memory = os.fspath(storage_path) == MEMORY
+        self.storage_path: Path | None = None if self._memory else Path(storage_path)
+        if log_path is not None:
+            self.log_path: Path | None = Path(log_path)
+        elif self.storage_path is not None:
+            self.log_path = self.storage_path.with_name(self.storage_path.name + ".log")
+        else:
+            self.log_path = None  # a temporary file, chosen by start()
+        self._executable = None if executable is None else os.fspath(executable)
+        self._config_path = None if config_path is None else Path(config_path)
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._port: int | None = None
+        self._owner_pid: int | None = None
+        self._temporary_log = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The app's database: storage DATA_DIR/db, log DATA_DIR/db.log."""
+        return cls(settings.data_dir / "db", log_path=settings.data_dir / "db.log")
+
+    @property
+    def url(self) -> str:
+        """The MongoDB URL of the running daemon."""
+        if self._port is None:
+            raise EmbeddedDatabaseError("the embedded database is not running")
+        return f"mongodb://{HOST}:{self._port}"
+
+    @property
+    def pid(self) -> int:
+        """The daemon's process id."""
+        if self._process is None:
+            raise EmbeddedDatabaseError("the embedded database is not running")
+        return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> Self:
+        """Start the daemon and return once it answers `ping`."""
+        if self._process is not None:
+            raise EmbeddedDatabaseError("the embedded database is already started")
+        executable = self._executable or find_daemon()
+        if self.storage_path is not None:
+            self.storage_path.mkdir(parents=True, exist_ok=True)
+        if self.log_path is None:
+            fd, name = tempfile.mkstemp(prefix="secantusd-", suffix=".log")
+            os.close(fd)
+            self.log_path = Path(name)
+            self._temporary_log = True
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+
+        with contextlib.ExitStack() as cleanup:
+            config_path = self._config_path
+            if config_path is None:
+                config_path = Path(cleanup.enter_context(_empty_config()))
+            for attempt in range(1, _PORT_ATTEMPTS + 1):
+                port = _free_port()
+                with self.log_path.open("ab") as log:
+                    log_offset = log.tell()
+                    process = self._spawn(executable, port, config_path, log)
+                try:
+                    self._await_ready(process, port, log_offset)
+                except _PortTaken:
+                    # Another process took the port between our probe and the
+                    # daemon's bind: try a new one.
+                    logger.debug("embedded database: port %d taken (attempt %d)", port, attempt)
+                    _end(process, self.stop_timeout)
+                    continue
+                except BaseException:
+                    _end(process, self.stop_timeout)
+                    raise
+                break
+            else:
+                raise EmbeddedDatabaseError(f"the embedded database found no free port in {_PORT_ATTEMPTS} attempts")
+
+        self._process, self._port, self._owner_pid = process, port, os.getpid()
+        atexit.register(self.stop)
+        logger.info(
+            "embedded database (pid %d) at %s, storage %s, log %s",
+            process.pid,
+            self.url,
+            self.storage_path or MEMORY,
+            self.log_path,
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop the daemon: SIGTERM (it checkpoints and closes its storage), then
+        SIGKILL if it has not exited within `stop_timeout` seconds. Idempotent; does
+        nothing in a process that is not the owner (e.g. a forked worker)."""
+        process = self._process
+        if process is None or os.getpid() != self._owner_pid:
+            return
+        atexit.unregister(self.stop)
+        stopped = _end(process, self.stop_timeout, self._port)
+        if not stopped:
+            logger.warning(
+                "embedded database (pid %d) did not stop within %.0f s: killed; see its log %s",
+                process.pid,
+                self.stop_timeout,
+                self.log_path,
+            )
+        self._process = self._port = self._owner_pid = None
+        if stopped and self._temporary_log and self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path, self._temporary_log = None, False
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _spawn(self, executable: str, port: int, config_path: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        storage = MEMORY if self.storage_path is None else str(self.storage_path)
+        command = [
+            executable,
+            *("--host", HOST, "--port", str(port), "--storage-path", storage),
+            *("--config", str(config_path)),
+        ]
+        try:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(),
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise EmbeddedDatabaseError(f"cannot run {executable}: {error}") from error
+
+    def _await_ready(self, process: subprocess.Popen[bytes], port: int, log_offset: int) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        client: MongoClient[dict[str, Any]] | None = None
+        try:
+            while True:
+                code = process.poll()
+                if code is not None:
+                    log = self._log_tail(log_offset)
+                    if "Address already in use" in log:
+                        raise _PortTaken
+                    raise EmbeddedDatabaseError(
+                        f"the embedded database exited with code {code} while starting; "
+                        f"its log ({self.log_path}) ends with:\n{log}"
+                    )
+                # Wait for the port to accept connections before asking pymongo: after
+                # a refused connection its monitor waits 500 ms before trying again.
+                if client is None and _accepts(port):
+                    client = MongoClient(
+                        HOST,
+                        port,
+                        directConnection=True,
+                        serverSelectionTimeoutMS=1000,
+                        connectTimeoutMS=1000,
+                    )
+                if client is not None:
+                    try:
+                        client.admin.command("ping")
+                        status = client.admin.command("serverStatus")
+                    except PyMongoError:
+                        pass
+                    else:
+                        # Make sure it is our daemon that answered, not another
+                        # process listening on that port.
+                        if status.get("pid", process.pid) != process.pid:
+                            raise _PortTaken
+                        return
+                if time.monotonic() > deadline:
+                    raise EmbeddedDatabaseError(
+                        "the embedded database did not answer ping within "
+                        f"{self.startup_timeout:.0f} s; its log ({self.log_path}) ends with:\n"
+                        f"{self._log_tail(log_offset)}"
+                    )
+                time.sleep(0.02)
+        finally:
+            if client is not None:
+                client.close()
+
+    def _log_tail(self, offset: int) -> str:
+        """The end of what the daemon wrote to its log since `offset`."""
+        if self.log_path is None:
+            return ""
+        try:
+            with self.log_path.open("rb") as log:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(max(offset, size - _LOG_TAIL_BYTES))
+                text = log.read().decode(errors="replace").strip()
+        except OSError as error:
+            return f"(cannot read it: {error})"
+        return text or "(empty)"
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.25):
+            return True
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _empty_config() -> Iterator[str]:
+    fd, name = tempfile.mkstemp(prefix="secantusd-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(_EMPTY_CONFIG)
+        yield name
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGTERM when this thread dies (Linux);
+    None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        raise EmbeddedDatabaseError(
+            "start the embedded database from the main thread: the daemon gets its "
+            "parent-death signal when the thread that started it ends"
+        )
+    # Resolved here, in the parent: between fork and exec the child only calls prctl.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _end(process: subprocess.Popen[bytes], timeout: float, port: int | None = None) -> bool:
+    """Terminate `process`, killing it after `timeout` s; False if it had to be killed.
+
+    With `port`, the daemon's listening port is poked with a connection while it
+    stops: its accept thread does not notice the listening socket being closed and
+    would otherwise hold up the shutdown for 2 s (SecantusDB 0.7).
+    """
+    if process.poll() is not None:
+        return True
+    process.terminate()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            process.wait(0.05)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            return True
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            return False
+        if port is not None:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+                pass

@@ -1,0 +1,50 @@
+"""One log line per HTTP request: method, path (or GraphQL operation), status, time, flows."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("app.access")
+
+
+class AccessLog:
+    """Logs after the response is sent. Never logs bodies, headers or query strings,
+    so no password or token can reach the log this way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_see(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            flows = state.get("flows") or []
+            what = scope["path"]
+            operation = state.get("operation")
+            if operation:
+                what = f"{what} {operation}"
+            logger.info(
+                "%s %s %d %.1fms flow=%s",
+                scope["method"],
+                what,
+                status,
+                (time.perf_counter() - started) * 1000,
+                ",".join(flows) or "-",
+            )

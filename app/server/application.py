@@ -1,0 +1,65 @@
+"""The Starlette application: routes, middleware and the lifespan that wires services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from app.api import rest
+from app.api.graphql import graphql_endpoint
+from app.database import EmbeddedDatabase, ping
+from app.settings import Settings
+
+from . import services
+from .access_log import AccessLog
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    ready = await ping(request.app.state.services.client)
+    return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at LOG_LEVEL, unless the host process already configured logging."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The app. With no MONGODB_URL it runs the embedded database itself; the launcher
+    (`python -m app`) instead starts it once and hands its URL to every worker."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            url = settings.mongodb_url
+            if url is None:
+                url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
+            running = await services.start(settings, url)
+            stack.push_async_callback(running.close)
+            app.state.services = running
+            app.state.handler = running.handler
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql_endpoint(), methods=["GET", "POST"]),
+            Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
+        ],
+        middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,70 @@
+"""The running application: database, engine, concepts and syncs, wired once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.concepts import DOCUMENTS, Requesting, Sessioning, UserAuthentication
+from app.concepts.requesting import RequestHandler, RequestJournal
+from app.concepts.sessioning import TokenCodec
+from app.concepts.user_authentication import PasswordHasher
+from app.database import Client, connect
+from app.engine import Engine, Trace
+from app.settings import Settings, jwt_secret
+from syncs import all_syncs
+
+
+@dataclass
+class Services:
+    client: Client
+    engine: Engine
+    handler: RequestHandler
+    journal: RequestJournal | None
+
+    async def close(self) -> None:
+        if self.journal is not None:
+            await self.journal.close()
+        await self.client.close()
+
+
+def signing_keys(settings: Settings) -> list[str]:
+    """The current key first, then the previous one (still accepted, never used to sign)."""
+    keys = [jwt_secret(settings)]
+    if settings.jwt_secret_previous is not None:
+        keys.append(settings.jwt_secret_previous.get_secret_value())
+    return keys
+
+
+def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
+    """The engine with every concept registered and every sync checked and added."""
+    engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
+    requesting = Requesting()
+    engine.register(
+        requesting,
+        UserAuthentication(
+            PasswordHasher(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            )
+        ),
+        Sessioning(TokenCodec(signing_keys(settings), settings.jwt_issuer), timedelta(seconds=settings.session_ttl)),
+    )
+    engine.add_syncs(all_syncs())
+    return engine, requesting
+
+
+async def start(settings: Settings, url: str) -> Services:
+    engine, requesting = build_engine(settings)
+    client = await connect(url, settings.mongodb_db, DOCUMENTS)
+    journal = RequestJournal() if settings.requesting_save_responses else None
+    handler = RequestHandler(
+        engine,
+        requesting,
+        timeout=settings.requesting_timeout,
+        journal=journal,
+        keep_for=timedelta(seconds=settings.requesting_ttl),
+    )
+    return Services(client, engine, handler, journal)

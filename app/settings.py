@@ -1,0 +1,213 @@
+"""The server's configuration: environment variables, optionally from a `.env` file.
+
+Every field is read from the environment variable of the same name in upper case
+(`MONGODB_URL` -> `mongodb_url`; matching is case-insensitive). Real environment
+variables take precedence over `.env`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+JWT_SECRET_MIN_BYTES = 32
+"""HS256 keys shorter than the hash output (32 bytes) weaken the signature (RFC 7518 §3.2)."""
+
+JWT_SECRET_FILE = "jwt_secret"
+"""The file in DATA_DIR holding the generated secret when JWT_SECRET is not set."""
+
+_DAY = 24 * 60 * 60
+
+# Fields whose raw input must never appear in a validation error, not even in the
+# structured `errors()`/`json()` (which `hide_input_in_errors` does not cover).
+_REDACTED_FIELDS = frozenset({"jwt_secret", "jwt_secret_previous", "mongodb_url"})
+
+
+def _check_secret_length(value: SecretStr) -> SecretStr:
+    # The message states the rule and the length only, never the value.
+    length = len(value.get_secret_value().encode())
+    if length < JWT_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"must be at least {JWT_SECRET_MIN_BYTES} bytes (got {length}); "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
+        )
+    return value
+
+
+JwtSecret = Annotated[SecretStr, AfterValidator(_check_secret_length)]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """All configuration; construct once at startup (`Settings()`)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+        use_attribute_docstrings=True,
+    )
+
+    # --- Database ---------------------------------------------------------------
+    mongodb_url: str | None = Field(default=None, repr=False)
+    """A MongoDB URL. Unset = the launcher runs the embedded database (SecantusDB)
+    with its files in DATA_DIR, so a checkout runs with no MongoDB server installed.
+    Kept out of repr because a URL may carry credentials."""
+    mongodb_db: str = Field(default="concepts", min_length=1)
+    """The database holding every concept's collections."""
+
+    # --- Local state --------------------------------------------------------------
+    data_dir: Path = Path(".data")
+    """Where the embedded database, its log and the generated development JWT key
+    live; relative to the working directory unless absolute."""
+
+    # --- Tokens -------------------------------------------------------------------
+    jwt_secret: JwtSecret | None = None
+    """The HS256 signing key (>= 32 bytes). Unset = a random key generated once into
+    DATA_DIR/jwt_secret: fine for development, wrong for production or several hosts."""
+    jwt_secret_previous: JwtSecret | None = None
+    """The key before the current one, still accepted when verifying, so the key can
+    be rotated without logging everyone out."""
+    jwt_issuer: str = Field(default="concept-auth", min_length=1)
+    """The `iss` claim written and required, so tokens of other services don't pass."""
+    session_ttl: PositiveInt = 7 * _DAY
+    """Seconds a session (and its tokens) lasts."""
+
+    # --- Requests -----------------------------------------------------------------
+    requesting_timeout: PositiveFloat = 10.0
+    """Seconds a request waits for its flow to respond before it is answered with a
+    timeout error, so a missing sync cannot hang a client."""
+    requesting_save_responses: bool = True
+    """Keep answered requests with their responses, for auditing and debugging flows."""
+    requesting_ttl: PositiveInt = 7 * _DAY
+    """Seconds requests are kept before they expire (bounds the collection's size)."""
+
+    # --- Server -------------------------------------------------------------------
+    log_level: Annotated[Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"], BeforeValidator(_upper)] = "INFO"
+    """Case-insensitive on input."""
+    host: str = "127.0.0.1"
+    """Loopback by default: exposing the API on a network is a deliberate choice."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: PositiveInt = 1
+    """Server processes; they share the launcher's (embedded) database."""
+
+    # --- Password hashing ---------------------------------------------------------
+    argon2_memory_kib: int = Field(default=19456, ge=8)
+    """Argon2id cost. The defaults are OWASP's minimum recommendation (19 MiB, t=2,
+    p=1); raising them slows down every login and registration."""
+    argon2_time_cost: PositiveInt = 2
+    argon2_parallelism: PositiveInt = 1
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _check_mongodb_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must be a mongodb:// or mongodb+srv:// URL; unset it to use the embedded database")
+        return value
+
+    @model_validator(mode="after")
+    def _check_argon2(self) -> Self:
+        # Argon2 needs at least 8 KiB of memory per lane.
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError("ARGON2_MEMORY_KIB must be at least 8 * ARGON2_PARALLELISM")
+        return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _redact_errors(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            details: list[InitErrorDetails] = []
+            for line in error.errors():
+                detail = InitErrorDetails(type=line["type"], loc=line["loc"], input=line["input"])
+                if line["loc"] and line["loc"][0] in _REDACTED_FIELDS:
+                    detail["input"] = "**********"
+                if "ctx" in line:
+                    detail["ctx"] = line["ctx"]
+                details.append(detail)
+            raise ValidationError.from_exception_data(error.title, details, hide_input=True) from None
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The key that signs tokens: JWT_SECRET, or else the development key in
+    DATA_DIR/jwt_secret, generated (64 random bytes, URL-safe, mode 0600) on first use.
+
+    The fallback logs a warning each time, because tokens signed with a key that lives
+    next to the data do not survive a fresh DATA_DIR and cannot be shared by hosts.
+    """
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.data_dir / JWT_SECRET_FILE
+    secret = _read_or_create_secret(path)
+    logger.warning(
+        "JWT_SECRET is not set: signing tokens with the generated development key in %s. "
+        "Production must set JWT_SECRET (at least %d bytes).",
+        path,
+        JWT_SECRET_MIN_BYTES,
+    )
+    return secret
+
+
+def _read_or_create_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_urlsafe(64)
+    # Write the key to a private temporary file (O_CREAT|O_EXCL, 0600 from the start,
+    # so it is never readable by others), then publish it with link(), which fails if
+    # the file exists. So concurrent first starts (several workers) agree on one key,
+    # and no reader ever sees a half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secret + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read_secret(path)  # another process won the race: use its key
+    finally:
+        tmp.unlink(missing_ok=True)
+    return secret
+
+
+def _read_secret(path: Path) -> str:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logger.warning("%s is accessible by other users; restrict it with: chmod 600 %s", path, path)
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret.encode()) < JWT_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"{path} holds a key shorter than {JWT_SECRET_MIN_BYTES} bytes; delete it to generate a new one"
+        )
+    return secret

@@ -1,0 +1,142 @@
+"""Password and account: change the password, delete the account.
+
+Both act on the session's user; a `user` argument, when given, must be that user.
+A password change revokes the user's other sessions; deleting the account revokes
+all of them.
+"""
+
+from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.engine import Sync, sync
+
+from .sessions import acts_for_self, forbidden, unauthenticated
+
+# -- Change password ------------------------------------------------------------
+
+
+@sync
+def ChangePasswordRequest(request, session, user, target, old_password, new_password):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {
+                    "path": "/UserAuthentication/changePassword",
+                    "session": session,
+                    "user": target,
+                    "oldPassword": old_password,
+                    "newPassword": new_password,
+                },
+                {"request": request},
+            )
+        ],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
+            acts_for_self(user, target)
+        ),
+        then=[
+            (
+                UserAuthentication.changePassword,
+                {"user": user, "oldPassword": old_password, "newPassword": new_password},
+            )
+        ],
+    )
+
+
+ChangePasswordUnauthenticated = unauthenticated("/UserAuthentication/changePassword", "ChangePasswordUnauthenticated")
+ChangePasswordForbidden = forbidden("/UserAuthentication/changePassword", "ChangePasswordForbidden")
+
+
+@sync
+def ChangePasswordRevokesOtherSessions(request, session, user):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/changePassword", "session": session},
+                {"request": request},
+            ),
+            (UserAuthentication.changePassword, {}, {"user": user}),
+        ],
+        then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+    )
+
+
+@sync
+def ChangePasswordResponse(request, user, username):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (UserAuthentication.changePassword, {}, {"user": user}),
+        ],
+        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
+        then=[
+            (
+                Requesting.respond,
+                {"request": request, "status": "password_changed", "user": user, "username": username},
+            )
+        ],
+    )
+
+
+@sync
+def ChangePasswordResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (UserAuthentication.changePassword, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )
+
+
+# -- Delete account -------------------------------------------------------------
+
+
+@sync
+def DeleteAccountRequest(request, session, user, target):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/deleteAccount", "session": session, "user": target},
+                {"request": request},
+            )
+        ],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
+            acts_for_self(user, target)
+        ),
+        then=[(UserAuthentication.deleteAccount, {"user": user})],
+    )
+
+
+DeleteAccountUnauthenticated = unauthenticated("/UserAuthentication/deleteAccount", "DeleteAccountUnauthenticated")
+DeleteAccountForbidden = forbidden("/UserAuthentication/deleteAccount", "DeleteAccountForbidden")
+
+
+@sync
+def DeleteAccountRevokesSessions(user):
+    return Sync(
+        when=[(UserAuthentication.deleteAccount, {}, {"user": user})],
+        then=[(Sessioning.deleteByUser, {"user": user})],
+    )
+
+
+@sync
+def DeleteAccountResponse(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/deleteAccount"}, {"request": request}),
+            (UserAuthentication.deleteAccount, {}, {"user": user}),
+        ],
+        then=[(Requesting.respond, {"request": request, "status": "account_deleted", "user": user})],
+    )
+
+
+@sync
+def DeleteAccountResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/deleteAccount"}, {"request": request}),
+            (UserAuthentication.deleteAccount, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )

@@ -1,0 +1,190 @@
+"""Authentication and sessions: register, authenticate (and the seeds' /login), logout.
+
+Registering or authenticating creates a session; the response carries the user, the
+session token and its expiry. Logging out deletes the session.
+"""
+
+from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.engine import Sync, sync
+
+from .sessions import unauthenticated
+
+# -- Registration -------------------------------------------------------------
+
+
+@sync
+def RegisterRequest(request, username, password):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/register", "username": username, "password": password},
+                {"request": request},
+            )
+        ],
+        then=[(UserAuthentication.register, {"username": username, "password": password})],
+    )
+
+
+@sync
+def RegisterCreatesSession(user):
+    return Sync(
+        when=[(UserAuthentication.register, {}, {"user": user})],
+        then=[(Sessioning.create, {"user": user})],
+    )
+
+
+@sync
+def RegisterResponse(request, user, username, session, expires_at):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/register"}, {"request": request}),
+            (UserAuthentication.register, {}, {"user": user}),
+            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
+        ],
+        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
+        then=[
+            (
+                Requesting.respond,
+                {"request": request, "user": user, "username": username, "session": session, "expiresAt": expires_at},
+            )
+        ],
+    )
+
+
+@sync
+def RegisterResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/register"}, {"request": request}),
+            (UserAuthentication.register, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )
+
+
+# -- Authentication -------------------------------------------------------------
+
+
+@sync
+def AuthenticateRequest(request, username, password):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/authenticate", "username": username, "password": password},
+                {"request": request},
+            )
+        ],
+        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
+    )
+
+
+@sync
+def AuthenticateCreatesSession(user):
+    return Sync(
+        when=[(UserAuthentication.authenticate, {}, {"user": user})],
+        then=[(Sessioning.create, {"user": user})],
+    )
+
+
+@sync
+def AuthenticateResponse(request, user, username, session, expires_at):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/authenticate"}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
+        ],
+        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
+        then=[
+            (
+                Requesting.respond,
+                {"request": request, "user": user, "username": username, "session": session, "expiresAt": expires_at},
+            )
+        ],
+    )
+
+
+@sync
+def AuthenticateResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/authenticate"}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )
+
+
+# -- Login (the seeds' alias of authenticate) -------------------------------------
+
+
+@sync
+def LoginRequest(request, username, password):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/login", "username": username, "password": password}, {"request": request})
+        ],
+        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
+    )
+
+
+@sync
+def LoginResponse(request, user, session, expires_at):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/login"}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
+        ],
+        then=[(Requesting.respond, {"request": request, "session": session, "expiresAt": expires_at})],
+    )
+
+
+@sync
+def LoginResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/login"}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )
+
+
+# -- Logout -------------------------------------------------------------------------
+
+
+@sync
+def LogoutRequest(request, session, user):
+    return Sync(
+        when=[(Requesting.request, {"path": "/logout", "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
+        then=[(Sessioning.delete, {"session": session})],
+    )
+
+
+LogoutUnauthenticated = unauthenticated("/logout", "LogoutUnauthenticated")
+
+
+@sync
+def LogoutResponse(request, session):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/logout"}, {"request": request}),
+            (Sessioning.delete, {}, {"session": session}),
+        ],
+        then=[(Requesting.respond, {"request": request, "status": "logged_out"})],
+    )
+
+
+@sync
+def LogoutResponseError(request, error, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/logout"}, {"request": request}),
+            (Sessioning.delete, {}, {"error": error, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+    )

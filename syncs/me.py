@@ -1,0 +1,24 @@
+"""`me`: the session's user, or nobody. Never an error: no valid session answers null."""
+
+from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.engine import Sync, sync
+
+
+@sync
+def MeRequest(request, session, user, username):
+    return Sync(
+        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).query(
+            UserAuthentication._getUsername, {"user": user}, {"username": username}
+        ),
+        then=[(Requesting.respond, {"request": request, "user": user, "username": username})],
+    )
+
+
+@sync
+def MeAnonymous(request, session):
+    return Sync(
+        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
+        then=[(Requesting.respond, {"request": request, "user": None})],
+    )

@@ -1,0 +1,69 @@
+"""The shapes every session-protected route shares.
+
+A protected request is answered in exactly one of three ways: by its own syncs
+when the session is live and acts for the right user, UNAUTHENTICATED when no
+live session stands behind the token, FORBIDDEN when it names another user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.concepts import Requesting, Sessioning
+from app.engine import Frame, Sync, Var, sync
+
+
+def unauthenticated(path: str, name: str) -> Sync:
+    """The sync that answers UNAUTHENTICATED to a request for `path` without a live session."""
+
+    @sync(name=name)
+    def Unauthenticated(request, session):
+        return Sync(
+            when=[(Requesting.request, {"path": path, "session": session}, {"request": request})],
+            where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
+            then=[
+                (
+                    Requesting.respond,
+                    {"request": request, "error": "A valid session is required.", "code": "UNAUTHENTICATED"},
+                )
+            ],
+        )
+
+    return Unauthenticated  # type: ignore[no-any-return]
+
+
+def acts_for_self(user: Var, target: Var) -> Callable[[Frame], bool]:
+    def check(frame: Frame) -> bool:
+        """the request names no user, or the session's own"""
+        return frame[target] is None or frame[target] == frame[user]
+
+    return check
+
+
+def acts_for_other(user: Var, target: Var) -> Callable[[Frame], bool]:
+    def check(frame: Frame) -> bool:
+        """the request names a user other than the session's"""
+        return frame[target] is not None and frame[target] != frame[user]
+
+    return check
+
+
+def forbidden(path: str, name: str) -> Sync:
+    """The sync that answers FORBIDDEN when a live session acts on another user's account."""
+
+    @sync(name=name)
+    def Forbidden(request, session, user, target):
+        return Sync(
+            when=[(Requesting.request, {"path": path, "session": session, "user": target}, {"request": request})],
+            where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
+                acts_for_other(user, target)
+            ),
+            then=[
+                (
+                    Requesting.respond,
+                    {"request": request, "error": "A session can only act on its own user.", "code": "FORBIDDEN"},
+                )
+            ],
+        )
+
+    return Forbidden  # type: ignore[no-any-return]
