@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from .context import Context
@@ -100,4 +101,12 @@ class Schema(strawberry.Schema):
         """Do not log: ErrorCodes logs the unexpected errors; the others are answers, not incidents."""
 
 
-schema = Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        ParserCache(maxsize=1000),  # type: ignore[list-item]  # instances keep their cache
+        ValidationCache(maxsize=1000),  # type: ignore[list-item]
+        ErrorCodes,
+    ],
+)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import inspect
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .concepts import ActionSpec, concept_name, is_query, read_actions
 from .errors import FlowError, SyncDeclarationError
-from .frames import Frames, Query, Without
+from .frames import Frames, Query, Without, maybe_await
 from .matching import Pattern, match_all
 from .records import ActionRecord, Flow
 from .syncs import Sync
@@ -233,7 +233,7 @@ class Engine:
         if compiled.plan.steps:
             self._trace_frames(compiled, "matched", frames, flow)
             try:
-                frames = await compiled.plan.run(frames, self._queries.__getitem__)
+                frames = await compiled.plan.run(frames, self._resolver(flow))
             except Exception as exc:
                 raise FlowError(flow, compiled.name, f"where of sync {compiled.name}", exc) from exc
         self._trace_frames(compiled, "fires with", frames, flow)
@@ -245,6 +245,26 @@ class Engine:
                     error = NameError(f"sync {compiled.name}: variable {missing.args[0]!r} is unbound in `then`")
                     raise FlowError(flow, compiled.name, spec.qualname, error) from error
                 await self._invoke(spec, input, flow, compiled.name)
+
+    def _resolver(self, flow: Flow) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
+        """Queries as a where step calls them: through the flow's memo of query results."""
+
+        def resolve(ref: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+            query = self._queries[ref]
+
+            async def call(**inputs: Any) -> Any:
+                try:
+                    key = (ref, *inputs.items())
+                    rows = flow.queries.get(key)
+                except TypeError:
+                    return await maybe_await(query(**inputs))
+                if rows is None:
+                    rows = flow.queries[key] = await maybe_await(query(**inputs))
+                return rows
+
+            return call
+
+        return resolve
 
     def _trace_frames(self, compiled: CompiledSync, what: str, frames: list[Any], flow: Flow) -> None:
         if self.trace is Trace.VERBOSE:

@@ -31,7 +31,7 @@ class Step(Protocol):
     def describe(self) -> str: ...
 
 
-async def _maybe_await(value: Any) -> Any:
+async def maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
@@ -66,7 +66,7 @@ class Query:
         query = resolve(self.fn)
         result: list[Frame] = []
         for frame in frames:
-            rows = await _maybe_await(query(**bind(self.inputs, frame)))
+            rows = await maybe_await(query(**bind(self.inputs, frame)))
             if self.into is not None:
                 collected = [{var.name: row[key] for key, var in self.outputs.items()} for row in rows]
                 result.append({**frame, self.into: collected})
@@ -103,7 +103,7 @@ class Without:
 
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
         query = resolve(self.fn)
-        return [frame for frame in frames if not await _maybe_await(query(**bind(self.inputs, frame)))]
+        return [frame for frame in frames if not await maybe_await(query(**bind(self.inputs, frame)))]
 
     def describe(self) -> str:
         return f"no {self.fn.__qualname__} ({_describe_pattern(self.inputs)})"
@@ -117,7 +117,7 @@ class Filter:
     binds: tuple[Var, ...] = ()
 
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
-        return [frame for frame in frames if await _maybe_await(self.predicate(frame))]
+        return [frame for frame in frames if await maybe_await(self.predicate(frame))]
 
     def describe(self) -> str:
         return f"filter {_label(self.predicate)}"
@@ -131,7 +131,7 @@ class Map:
     binds: tuple[Var, ...] = ()
 
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
-        return [await _maybe_await(self.fn(frame)) for frame in frames]
+        return [await maybe_await(self.fn(frame)) for frame in frames]
 
     def describe(self) -> str:
         return f"map {_label(self.fn)}"

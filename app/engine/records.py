@@ -37,7 +37,11 @@ class Flow:
     """The records causally linked to one top-level invocation.
 
     Completed records are indexed by action so matching only scans records of the
-    actions a pattern names. A flow is released when its top-level call returns.
+    actions a pattern names. Query results are remembered until the next action
+    completes: state changes only through actions, so until then the same query
+    with the same inputs has the same rows (syncs answering one completion often
+    ask the same question, e.g. whose session this is). A flow is released when its
+    top-level call returns.
     """
 
     id: str = field(default_factory=new_flow_id)
@@ -47,6 +51,7 @@ class Flow:
     ms: float = 0.0
     quiescent: bool = False
     error: BaseException | None = None
+    queries: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def start(self, action: ActionSpec, input: dict[str, Any], sync: str | None) -> ActionRecord:
         record = ActionRecord(len(self.records), action, input, sync, started=time.perf_counter())
@@ -57,6 +62,7 @@ class Flow:
         record.output = output
         record.ms = (time.perf_counter() - record.started) * 1000
         self.completed.setdefault(record.action, []).append(record)
+        self.queries.clear()
 
     @property
     def root(self) -> ActionRecord:
