@@ -1,0 +1,61 @@
+"""The baseline of the load benchmark: `usernameById` as a plain Strawberry resolver.
+
+It does the same database reads as the engine path (the session by id, then the
+user's name), with no engine, no Requesting, no syncs; so the load run can show
+what the architecture costs. Run by benchmarks.load, not by the app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import strawberry
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.types import Info
+
+from app.concepts import DOCUMENTS
+from app.concepts.sessioning import Session, TokenCodec
+from app.concepts.user_authentication import User
+from app.concepts.user_authentication.documents import UserName
+from app.database import connect
+from app.settings import Settings, jwt_secret
+from bson import ObjectId
+
+settings = Settings()
+tokens = TokenCodec([jwt_secret(settings)], settings.jwt_issuer)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def username_by_id(self, info: Info, user: strawberry.ID) -> str | None:
+        header = info.context["request"].headers.get("authorization", "")
+        claims = tokens.decode(header.removeprefix("Bearer "))
+        session = await Session.find_one(Session.id == claims["sid"]) if claims else None
+        if session is None or session.expires <= datetime.now(UTC):
+            raise PermissionError("UNAUTHENTICATED")
+        row = (
+            await User.find_one(User.id == ObjectId(user), projection_model=UserName)
+            if ObjectId.is_valid(user)
+            else None
+        )
+        return row.username if row else None
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    client = await connect(os.environ["MONGODB_URL"], settings.mongodb_db, DOCUMENTS)
+    yield
+    await client.close()
+
+
+app = Starlette(routes=[Route("/graphql", GraphQL(strawberry.Schema(query=Query)))], lifespan=lifespan)
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)

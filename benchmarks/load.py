@@ -1,0 +1,200 @@
+"""End-to-end load against a live server on loopback.
+
+Starts an embedded database, the app (`python -m app`) and the baseline server
+(benchmarks/baseline.py: the same reads in a plain resolver), then drives each with
+N concurrent clients and prints requests/s, p50/p99 latency and the server process's
+CPU milliseconds per request.
+
+    .venv/bin/python -m benchmarks.load [--requests 3000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from app.database import EmbeddedDatabase
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def rss_mb(self) -> float:
+        return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
+
+
+def start(name: str, module: str, env: dict[str, str]) -> Server:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", module], env={**env, "PORT": str(port)})
+    return Server(name, process, f"http://127.0.0.1:{port}")
+
+
+async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            response = await client.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start")
+
+
+async def gql(client: httpx.AsyncClient, url: str, query: str, token: str | None = None, **variables: object) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=headers)
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"][0]["message"])
+    return body["data"]  # type: ignore[no-any-return]
+
+
+REGISTER = "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { __typename ... on AuthSuccess { user { id } session } } }"
+AUTHENTICATE = "mutation($u: String!, $p: String!) { authenticate(username: $u, password: $p) { __typename ... on AuthSuccess { session } } }"
+USERNAME_BY_ID = "query($id: ID!) { usernameById(user: $id) }"
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float]
+    seconds: float
+    cpu_ms: float
+    failures: int
+
+    def line(self) -> str:
+        ms = sorted(self.latencies)
+        p50 = statistics.median(ms)
+        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        return (
+            f"{self.name:<28} {len(ms):>6} req  {len(ms) / self.seconds:>8.0f} req/s  "
+            f"p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms  server CPU {self.cpu_ms / len(ms):>5.2f} ms/req  "
+            f"failures {self.failures}"
+        )
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+
+async def drive(
+    name: str, server: Server, count: int, concurrency: int, call: Callable[[int], Awaitable[object]]
+) -> Result:
+    numbers = itertools.count()
+    latencies: list[float] = []
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        while (i := next(numbers)) < count:
+            started = time.perf_counter()
+            try:
+                await call(i)
+            except Exception:
+                failures += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    cpu = server.cpu_seconds()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, latencies, time.perf_counter() - started, (server.cpu_seconds() - cpu) * 1000, failures)
+
+
+async def run(requests: int, concurrency: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedDatabase(Path(tmp) / "db") as database:
+        env = {
+            **os.environ,
+            "MONGODB_URL": database.url,
+            "MONGODB_DB": "bench",
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "DATA_DIR": tmp,
+            "LOG_LEVEL": "WARNING",
+        }
+        app = start("app", "app", env)
+        baseline = start("baseline", "benchmarks.baseline", env)
+        limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+        try:
+            async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+                await wait_ready(client, app)
+                await wait_ready(client, baseline)
+                data = await gql(client, app.url, REGISTER, u="bench_user", p=PASSWORD)
+                user, token = data["register"]["user"]["id"], data["register"]["session"]
+
+                async def engine_query(_: int) -> object:
+                    return await gql(client, app.url, USERNAME_BY_ID, token, id=user)
+
+                async def baseline_query(_: int) -> object:
+                    return await gql(client, baseline.url, USERNAME_BY_ID, token, id=user)
+
+                async def authenticate(_: int) -> object:
+                    data = await gql(client, app.url, AUTHENTICATE, u="bench_user", p=PASSWORD)
+                    assert data["authenticate"]["__typename"] == "AuthSuccess"
+                    return data
+
+                async def register(i: int) -> object:
+                    data = await gql(client, app.url, REGISTER, u=f"user_{i}", p=PASSWORD)
+                    assert data["register"]["__typename"] == "AuthSuccess"
+                    return data
+
+                await drive("warm-up", app, 300, concurrency, engine_query)
+                await drive("warm-up", baseline, 300, concurrency, baseline_query)
+                rss_before = app.rss_mb()
+                print(f"live server on loopback, {concurrency} concurrent clients, embedded database")
+                engine = await drive("usernameById (engine)", app, requests, concurrency, engine_query)
+                print(engine.line())
+                plain = await drive("usernameById (baseline)", baseline, requests, concurrency, baseline_query)
+                print(plain.line())
+                print(f"{'engine/baseline p50':<28} {engine.p50 / plain.p50:.2f}x")
+                light = max(requests // 10, 50)
+                print((await drive("authenticate", app, light, concurrency, authenticate)).line())
+                print((await drive("register", app, light, concurrency, register)).line())
+                print(f"app RSS {rss_before:.1f} MB -> {app.rss_mb():.1f} MB")
+        finally:
+            for server in (app, baseline):
+                server.process.terminate()
+                server.process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000, help="requests of the query workloads")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
