@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .vars import Frame, Var, bind
+from .vars import Frame, Var, bind, describe_pattern
 
 QueryFn = Callable[..., Any]
 Resolve = Callable[[QueryFn], Callable[..., Any]]
@@ -35,17 +35,9 @@ async def maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-def _describe_pattern(pattern: dict[str, Any]) -> str:
-    def one(key: str, value: Any) -> str:
-        if isinstance(value, Var):
-            return key if value.name == key else f"{key}: {value.name}"
-        return f"{key}: {value!r}"
-
-    return ", ".join(one(k, v) for k, v in pattern.items())
-
-
 def _label(fn: Callable[..., Any]) -> str:
-    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else getattr(fn, "__name__", "?")
+    """What a filter or map does: its docstring's first line, else its name."""
+    return fn.__doc__.strip().splitlines()[0] if fn.__doc__ else getattr(fn, "__name__", "?")
 
 
 @dataclass(frozen=True)
@@ -85,11 +77,11 @@ class Query:
         return result
 
     def describe(self) -> str:
-        text = f"{self.fn.__qualname__} ({_describe_pattern(self.inputs)}) : ({_describe_pattern(self.outputs)})"
+        text = f"{self.fn.__qualname__} ({describe_pattern(self.inputs)}) : ({describe_pattern(self.outputs)})"
         if self.into is not None:
             text += f" into {self.into.name}"
         if self.default is not None:
-            text += f" or else ({_describe_pattern(self.default)})"
+            text += f" or else ({describe_pattern(self.default)})"
         return text
 
 
@@ -106,7 +98,7 @@ class Without:
         return [frame for frame in frames if not await maybe_await(query(**bind(self.inputs, frame)))]
 
     def describe(self) -> str:
-        return f"no {self.fn.__qualname__} ({_describe_pattern(self.inputs)})"
+        return f"no {self.fn.__qualname__} ({describe_pattern(self.inputs)})"
 
 
 @dataclass(frozen=True)

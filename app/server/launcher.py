@@ -1,7 +1,9 @@
-"""`python -m app`: the embedded database (unless MONGODB_URL is set), then uvicorn."""
+"""`python -m app`: the server (embedded database unless MONGODB_URL is set, then uvicorn),
+or `python -m app syncs|graph` to see the syncs it runs."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from contextlib import ExitStack
@@ -9,12 +11,15 @@ from contextlib import ExitStack
 import uvicorn
 
 from app.database import EmbeddedDatabase
+from app.engine import specs
 from app.settings import Settings, jwt_secret
 
 from .application import configure_logging
+from .services import build_engine
 
 
-def main() -> None:
+def serve() -> None:
+    """Run the server: the embedded database if MONGODB_URL is unset, then uvicorn."""
     settings = Settings()
     configure_logging(settings.log_level)
     jwt_secret(settings)  # create the development key once, before any worker needs it
@@ -33,3 +38,29 @@ def main() -> None:
             access_log=False,
             log_config=None,
         )
+
+
+def show(what: str, fmt: str) -> None:
+    """Print the registered syncs as specifications, or their wiring diagram."""
+    settings = Settings()
+    engine, _ = build_engine(settings, ["not a key: nothing is signed when printing syncs"])
+    if what == "graph":
+        print(specs.wiring_diagram(engine), end="")
+    elif fmt == "markdown":
+        print(specs.markdown(engine), end="")
+    else:
+        print(specs.specifications(engine), end="")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description="The concept-auth server.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the server (the default)")
+    printing = commands.add_parser("syncs", help="print every registered sync as a specification")
+    printing.add_argument("--format", choices=["text", "markdown"], default="text")
+    commands.add_parser("graph", help="print the wiring diagram (Mermaid)")
+    args = parser.parse_args(argv)
+    if args.command in (None, "serve"):
+        serve()
+    else:
+        show(args.command, getattr(args, "format", "text"))

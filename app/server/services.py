@@ -37,7 +37,7 @@ def signing_keys(settings: Settings) -> list[str]:
     return keys
 
 
-def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
+def build_engine(settings: Settings, keys: list[str]) -> tuple[Engine, Requesting]:
     """The engine with every concept registered and every sync checked and added."""
     engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
     requesting = Requesting()
@@ -50,14 +50,14 @@ def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
                 parallelism=settings.argon2_parallelism,
             )
         ),
-        Sessioning(TokenCodec(signing_keys(settings), settings.jwt_issuer), timedelta(seconds=settings.session_ttl)),
+        Sessioning(TokenCodec(keys, settings.jwt_issuer), timedelta(seconds=settings.session_ttl)),
     )
     engine.add_syncs(all_syncs())
     return engine, requesting
 
 
 async def start(settings: Settings, url: str) -> Services:
-    engine, requesting = build_engine(settings)
+    engine, requesting = build_engine(settings, signing_keys(settings))
     client = await connect(url, settings.mongodb_db, DOCUMENTS)
     journal = RequestJournal() if settings.requesting_save_responses else None
     handler = RequestHandler(

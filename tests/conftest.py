@@ -1,0 +1,81 @@
+"""Shared fixtures: one embedded database for the whole session, a fresh database per test.
+
+A concept test asks for `database` and gets a new, empty database with Beanie bound
+to it for every document of the app; a test of a few documents of its own uses
+`init_documents([...])` instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from beanie import Document, init_beanie
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.database import MEMORY, Client, EmbeddedDatabase
+
+Database = AsyncDatabase[dict[str, Any]]
+InitDocuments = Callable[[Sequence[type[Document]]], Awaitable[Database]]
+
+
+def all_documents() -> list[type[Document]]:
+    """Every document of the app: `app.concepts.DOCUMENTS`."""
+    # TODO: import DOCUMENTS directly once app.concepts defines it; until then an
+    # app without it (or without app.concepts) counts as having no documents.
+    try:
+        concepts = importlib.import_module("app.concepts")
+    except ModuleNotFoundError as error:
+        if error.name != "app.concepts":
+            raise
+        return []
+    return list(getattr(concepts, "DOCUMENTS", []))
+
+
+async def use_database(client: Client, db_name: str, documents: Sequence[type[Document]]) -> Database:
+    """Bind `documents` to database `db_name` (creating their indexes) and return it."""
+    database = client[db_name]
+    await init_beanie(database=database, document_models=documents)
+    return database
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """One ephemeral embedded database for the session (tests isolate by database name)."""
+    with EmbeddedDatabase(MEMORY) as embedded:
+        yield embedded.url
+
+
+@pytest.fixture(scope="session")
+async def mongo_client(database_url: str) -> AsyncIterator[Client]:
+    client: Client = AsyncMongoClient(database_url, serverSelectionTimeoutMS=1500, connectTimeoutMS=1500, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def db_name(mongo_client: Client) -> AsyncIterator[str]:
+    """A fresh database name, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex}"
+    yield name
+    await mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def init_documents(mongo_client: Client, db_name: str) -> InitDocuments:
+    """`await init_documents([MyDocument])`: bind those documents to this test's fresh database."""
+
+    async def init(documents: Sequence[type[Document]]) -> Database:
+        return await use_database(mongo_client, db_name, documents)
+
+    return init
+
+
+@pytest.fixture
+async def database(init_documents: InitDocuments) -> Database:
+    """A fresh database with every document of the app bound to it."""
+    return await init_documents(all_documents())

