@@ -3,7 +3,7 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    HOST=0.0.0.0 PORT=8000 DATA_DIR=/app/.data
+    HOST=0.0.0.0 PORT=8000 DATA_DIR=/app/.data PRODUCTION=true
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 app

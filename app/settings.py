@@ -123,12 +123,26 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 2
     argon2_parallelism: PositiveInt = 1
 
+    # --- Seeing what it does ----------------------------------------------------------
+    production: bool = False
+    """Set in production deployments (the Docker image does): debugging aids refuse to start."""
+    debug_flows: bool = False
+    """Show each request's flow: `extensions.flow` in GraphQL responses, `X-Flow-Id` on
+    REST responses, and the recent flows at /flows. Inputs and outputs are shown with
+    secrets as `***`, but they still reveal user data: never in production."""
+
     @field_validator("mongodb_url")
     @classmethod
     def _check_mongodb_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must be a mongodb:// or mongodb+srv:// URL; unset it to use the embedded database")
         return value
+
+    @model_validator(mode="after")
+    def _check_debug_flows(self) -> Self:
+        if self.debug_flows and self.production:
+            raise ValueError("DEBUG_FLOWS cannot be enabled when PRODUCTION is set")
+        return self
 
     @model_validator(mode="after")
     def _check_argon2(self) -> Self:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.datastructures import State
 from starlette.requests import Request
 
 from app.concepts.requesting import RequestHandler
+from app.engine import Flow
 
 from .errors import raise_request_error
 
@@ -20,13 +22,21 @@ def bearer_token(request: Request) -> str | None:
 
 @dataclass
 class Context:
+    """Per HTTP request. `state` is the request's state, where the access log finds
+    the flows and the operation name."""
+
     handler: RequestHandler
     session: str | None
-    flows: list[str] = field(default_factory=list)
+    state: State
+    debug_flows: bool = False
+    flows: list[Flow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.state.flows = self.flows
 
     async def request(self, path: str, **inputs: Any) -> dict[str, Any]:
         """`Requesting.request(path, session, **inputs)`; the response, or the request-level error raised."""
         response = await self.handler.handle(path, {"session": self.session, **inputs})
-        self.flows.append(response.flow.id)
+        self.flows.append(response.flow)
         raise_request_error(response.body)
         return response.body

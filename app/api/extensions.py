@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from app.engine import describe_flow
 
 from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, ApiError
 
@@ -44,3 +47,21 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [_coded(error) for error in result.errors]
+
+
+class FlowTrace(SchemaExtension):
+    """Names the operation for the access log and, with DEBUG_FLOWS, puts each field's
+    flow (its actions, the syncs that fired them, secrets as `***`) in the response's
+    `extensions.flow` (`extensions.flows` when the operation ran several)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        yield
+        context.state.operation = self.execution_context.operation_name
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if not context.debug_flows or not context.flows:
+            return {}
+        flows = [describe_flow(flow, context.handler.secrets) for flow in context.flows]
+        return {"flow": flows[0]} if len(flows) == 1 else {"flows": flows}

@@ -18,9 +18,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         assert isinstance(request, Request)
-        context = Context(handler=request.app.state.handler, session=bearer_token(request))
-        request.state.flows = context.flows
-        return context
+        return Context(
+            handler=request.app.state.handler,
+            session=bearer_token(request),
+            state=request.state,
+            debug_flows=request.app.state.settings.debug_flows,
+        )
 
 
 def graphql_endpoint(**options: Any) -> GraphQLEndpoint:

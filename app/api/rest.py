@@ -112,6 +112,7 @@ async def endpoint(request: Request) -> JSON:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _error(400, message, BAD_USER_INPUT)
     response = await request.app.state.handler.handle(path, inputs)
-    request.state.flows = [response.flow.id]
+    request.state.flows = [response.flow]
     body = {key: value for key, value in response.body.items() if key != "request"}
-    return JSON(body, status_code=rest_status(response.code) if response.code else 200)
+    headers = {"X-Flow-Id": response.flow.id} if request.app.state.settings.debug_flows else None
+    return JSON(body, status_code=rest_status(response.code) if response.code else 200, headers=headers)

@@ -10,7 +10,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from .context import Context
-from .extensions import ErrorCodes
+from .extensions import ErrorCodes, FlowTrace
 from .types import (
     AuthResult,
     AuthSuccess,
@@ -108,5 +108,6 @@ schema = Schema(
         ParserCache(maxsize=1000),  # type: ignore[list-item]  # instances keep their cache
         ValidationCache(maxsize=1000),  # type: ignore[list-item]
         ErrorCodes,
+        FlowTrace,
     ],
 )

@@ -6,7 +6,7 @@ from .errors import FlowError, SyncDeclarationError
 from .frames import Frames
 from .records import ActionRecord, Flow
 from .syncs import Sync, sync, syncs_in
-from .tracing import Trace, redact
+from .tracing import Trace, describe_flow, flow_tree, redact
 from .vars import Frame, Var
 
 __all__ = [
@@ -21,6 +21,8 @@ __all__ = [
     "SyncDeclarationError",
     "Trace",
     "Var",
+    "describe_flow",
+    "flow_tree",
     "redact",
     "sync",
     "syncs_in",

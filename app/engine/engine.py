@@ -211,8 +211,10 @@ class Engine:
             self.recent.append(flow)
         return flow
 
-    async def _invoke(self, spec: ActionSpec, input: dict[str, Any], flow: Flow, sync: str | None) -> None:
-        record = flow.start(spec, input, sync)
+    async def _invoke(
+        self, spec: ActionSpec, input: dict[str, Any], flow: Flow, sync: str | None, cause: int | None = None
+    ) -> None:
+        record = flow.start(spec, input, sync, cause)
         try:
             output = await spec.fn(self._instances[spec], **input)
         except Exception as exc:
@@ -244,7 +246,7 @@ class Engine:
                 except KeyError as missing:
                     error = NameError(f"sync {compiled.name}: variable {missing.args[0]!r} is unbound in `then`")
                     raise FlowError(flow, compiled.name, spec.qualname, error) from error
-                await self._invoke(spec, input, flow, compiled.name)
+                await self._invoke(spec, input, flow, compiled.name, trigger.seq)
 
     def _resolver(self, flow: Flow) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
         """Queries as a where step calls them: through the flow's memo of query results."""

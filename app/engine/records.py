@@ -21,12 +21,14 @@ def new_flow_id() -> str:
 
 @dataclass(slots=True, eq=False)
 class ActionRecord:
-    """One invocation of an action: its input, its output once complete, and its cause."""
+    """One invocation of an action: its input, its output once complete, and its cause
+    (the sync that fired it and the record whose completion triggered that sync)."""
 
     seq: int
     action: ActionSpec
     input: dict[str, Any]
     sync: str | None
+    cause: int | None = None
     output: dict[str, Any] | None = None
     started: float = 0.0
     ms: float = 0.0
@@ -53,8 +55,10 @@ class Flow:
     error: BaseException | None = None
     queries: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
-    def start(self, action: ActionSpec, input: dict[str, Any], sync: str | None) -> ActionRecord:
-        record = ActionRecord(len(self.records), action, input, sync, started=time.perf_counter())
+    def start(
+        self, action: ActionSpec, input: dict[str, Any], sync: str | None, cause: int | None = None
+    ) -> ActionRecord:
+        record = ActionRecord(len(self.records), action, input, sync, cause, started=time.perf_counter())
         self.records.append(record)
         return record
 

@@ -46,5 +46,5 @@ class AccessLog:
                 what,
                 status,
                 (time.perf_counter() - started) * 1000,
-                ",".join(flows) or "-",
+                ",".join(flow.id for flow in flows) or "-",
             )

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from app.api import rest
+from app.api import flows, rest
 from app.api.graphql import graphql_endpoint
 from app.database import EmbeddedDatabase, ping
 from app.settings import Settings
@@ -51,15 +51,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(running.close)
             app.state.services = running
             app.state.handler = running.handler
+            app.state.engine = running.engine
             yield
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql_endpoint(), methods=["GET", "POST"]),
-            Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
-        ],
-        middleware=[Middleware(AccessLog)],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql_endpoint(), methods=["GET", "POST"]),
+        Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
+    ]
+    if settings.debug_flows:
+        routes += flows.routes
+    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)], lifespan=lifespan)
+    app.state.settings = settings
+    return app
