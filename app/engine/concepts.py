@@ -39,9 +39,10 @@ def _typeddicts(hint: Any) -> list[Any]:
     return [arg for arg in typing.get_args(hint) if typing.is_typeddict(arg)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ActionSpec:
-    """What the engine knows of one instrumented action."""
+    """What the engine knows of one instrumented action (hashed by identity: it is a
+    dictionary key on every completion)."""
 
     concept: str
     name: str
@@ -68,10 +69,18 @@ def is_query(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
+def class_members(cls: type) -> dict[str, Any]:
+    """The functions a concept class defines or inherits (base classes first)."""
+    members: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        members.update(vars(klass))
+    return members
+
+
 def read_actions(cls: type) -> list[ActionSpec]:
     """Read the action signatures of a concept class (its public async methods)."""
     specs = []
-    for name, fn in vars(cls).items():
+    for name, fn in class_members(cls).items():
         if name.startswith("_") or not inspect.iscoroutinefunction(fn):
             continue
         hints = typing.get_type_hints(fn, include_extras=True)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .concepts import ActionSpec, concept_name, is_query, read_actions
+from .concepts import ActionSpec, class_members, concept_name, is_query, read_actions
 from .errors import FlowError, SyncDeclarationError
 from .frames import Frames, Query, Without, maybe_await
 from .matching import Pattern, match_all
@@ -101,7 +101,7 @@ class Engine:
                 self._instances[spec] = concept
                 self.secrets |= spec.secrets
                 setattr(concept, spec.name, self._instrumented(spec))
-            for attr, fn in vars(cls).items():
+            for attr, fn in class_members(cls).items():
                 if is_query(attr) and callable(fn):
                     self._queries[fn] = getattr(concept, attr)
 
@@ -116,13 +116,16 @@ class Engine:
         return invoke
 
     def add_syncs(self, syncs: Iterable[Sync]) -> None:
-        """Check and index syncs; raises SyncDeclarationError naming the broken one."""
+        """Check and index syncs; raises SyncDeclarationError naming the broken one
+        (and then adds none of them)."""
         names = {c.name for c in self.syncs}
+        compiled_syncs: list[CompiledSync] = []
         for sync in syncs:
             if sync.name in names:
                 raise SyncDeclarationError(f"sync {sync.name}: a sync with this name is already registered")
             names.add(sync.name)
-            compiled = self._compile(sync, len(self.syncs))
+            compiled_syncs.append(self._compile(sync, len(self.syncs) + len(compiled_syncs)))
+        for compiled in compiled_syncs:
             self.syncs.append(compiled)
             for pattern in compiled.patterns:
                 self._index.setdefault(pattern.action, _ActionIndex()).add(compiled, pattern)
@@ -152,7 +155,7 @@ class Engine:
             patterns.append(Pattern.of(spec, inputs, outputs))
             for pattern in (inputs, outputs):
                 bound |= {v for v in pattern.values() if isinstance(v, Var)}
-                secret_vars |= {v for k, v in pattern.items() if isinstance(v, Var) and k in spec.secrets}
+                secret_vars |= self._secret_vars(pattern)
         plan = sync.where_plan()
         for step in plan.steps:
             if isinstance(step, Query | Without) and step.fn not in self._queries:
@@ -161,6 +164,9 @@ class Engine:
                     "which is not a query of a registered concept"
                 )
         bound |= plan.binds()
+        for step in plan.steps:
+            if isinstance(step, Query):
+                secret_vars |= self._secret_vars(step.outputs)
         then = []
         for i, (ref, inputs) in enumerate(sync.then):
             where = f"then action {i + 1}"
@@ -178,10 +184,14 @@ class Engine:
                 raise SyncDeclarationError(
                     f"sync {sync.name}: {where}: missing required input(s) {', '.join(sorted(missing))}"
                 )
-            secret_vars |= {v for k, v in inputs.items() if isinstance(v, Var) and k in spec.secrets}
+            secret_vars |= self._secret_vars(inputs)
             then.append((spec, dict(inputs)))
         secret_vars |= {v for v in sync.vars if v.name in self.secrets}
         return CompiledSync(index, sync, tuple(patterns), plan, tuple(then), frozenset(secret_vars))
+
+    def _secret_vars(self, pattern: dict[str, Any]) -> set[Var]:
+        """Variables bound at a key that some concept declares secret (e.g. `password`)."""
+        return {v for k, v in pattern.items() if isinstance(v, Var) and k in self.secrets}
 
     # -- running ----------------------------------------------------------------
 
@@ -217,6 +227,8 @@ class Engine:
         record = flow.start(spec, input, sync, cause)
         try:
             output = await spec.fn(self._instances[spec], **input)
+            if not isinstance(output, dict):
+                raise TypeError(f"{spec.qualname} returned {type(output).__name__}, not a dict")
         except Exception as exc:
             raise FlowError(flow, sync, spec.qualname, exc) from exc
         flow.complete(record, output)

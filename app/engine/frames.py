@@ -143,7 +143,7 @@ class CollectAs:
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
         groups: dict[tuple[tuple[Var, Any], ...], Frame] = {}
         for frame in frames:
-            rest = tuple((v, value) for v, value in frame.items() if v not in self.collected)
+            rest = tuple(sorted(((v, value) for v, value in frame.items() if v not in self.collected), key=_by_name))
             key = tuple((v, _hashable(value)) for v, value in rest)
             group = groups.setdefault(key, {**dict(rest), self.into: []})
             group[self.into].append({v.name: frame[v] for v in self.collected})
@@ -151,6 +151,10 @@ class CollectAs:
 
     def describe(self) -> str:
         return f"collect ({', '.join(v.name for v in self.collected)}) as {self.into.name}"
+
+
+def _by_name(item: tuple[Var, Any]) -> str:
+    return item[0].name
 
 
 def _hashable(value: Any) -> Any:

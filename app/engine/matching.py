@@ -59,21 +59,32 @@ class Pattern:
 def match_all(patterns: tuple[Pattern, ...], trigger: ActionRecord, flow: Flow) -> list[Frame]:
     """Every consistent assignment of distinct completed records to the patterns,
     the trigger among them, using only records that completed no later than it
-    (so a set of records fires a sync once: when the last of them completes)."""
+    (so a set of records fires a sync once: when the last of them completes).
+
+    Identical patterns are interchangeable: the trigger takes the first of them and
+    the others take their records in completion order, so no set of records is
+    matched twice in different orders."""
+    twins = any(pattern in patterns[:i] for i, pattern in enumerate(patterns))
     frames: list[Frame] = []
     for i, pattern in enumerate(patterns):
-        if pattern.action is not trigger.action:
+        if pattern.action is not trigger.action or (twins and pattern in patterns[:i]):
             continue
         frame = pattern.match(trigger, {})
         if frame is None:
             continue
         rest = patterns[:i] + patterns[i + 1 :]
-        frames.extend(_extend(rest, frame, [trigger], flow, trigger.seq))
+        frames.extend(_extend(rest, frame, [trigger], [], flow, trigger.seq, twins))
     return frames
 
 
 def _extend(
-    patterns: tuple[Pattern, ...], frame: Frame, used: list[ActionRecord], flow: Flow, before: int
+    patterns: tuple[Pattern, ...],
+    frame: Frame,
+    used: list[ActionRecord],
+    assigned: list[tuple[Pattern, ActionRecord]],
+    flow: Flow,
+    before: int,
+    twins: bool,
 ) -> Iterator[Frame]:
     if not patterns:
         yield frame
@@ -82,6 +93,8 @@ def _extend(
     for record in flow.completed.get(first.action, ()):
         if record.seq >= before or any(record is u for u in used):
             continue
+        if twins and any(p == first and r.seq > record.seq for p, r in assigned):
+            continue
         extended = first.match(record, frame)
         if extended is not None:
-            yield from _extend(rest, extended, [*used, record], flow, before)
+            yield from _extend(rest, extended, [*used, record], [*assigned, (first, record)], flow, before, twins)

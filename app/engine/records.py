@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -10,13 +9,23 @@ from typing import Any
 
 from .concepts import ActionSpec
 
-_counter = itertools.count()
 _node = os.urandom(2).hex()
+_last = [0, 0]  # the last id's millisecond and counter
 
 
 def new_flow_id() -> str:
-    """A lexicographically sortable id: milliseconds, then a per-process counter."""
-    return f"{time.time_ns() // 1_000_000:012x}{_node}{next(_counter) & 0xFFFFFF:06x}"
+    """A sortable id: milliseconds, this process's tag, a counter within the millisecond.
+
+    Ids of one process always increase, even if the clock steps back or more than 2^24
+    flows start within one millisecond (the id then borrows the next millisecond).
+    """
+    ms, n = time.time_ns() // 1_000_000, 0
+    if ms <= _last[0]:
+        ms, n = _last[0], _last[1] + 1
+        if n > 0xFFFFFF:
+            ms, n = ms + 1, 0
+    _last[:] = [ms, n]
+    return f"{ms:012x}{_node}{n:06x}"
 
 
 @dataclass(slots=True, eq=False)
