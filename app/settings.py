@@ -123,6 +123,28 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 2
     argon2_parallelism: PositiveInt = 1
 
+    # --- Abuse limits -------------------------------------------------------------------
+    graphql_max_depth: PositiveInt = 10
+    """Deepest selection a GraphQL operation may nest (our schema needs 3)."""
+    graphql_max_aliases: PositiveInt = 15
+    """Aliases per operation: each alias can run a field (and a password hash) again."""
+    graphql_max_tokens: PositiveInt = 2000
+    """Lexical tokens per GraphQL document, checked before parsing the whole of it."""
+    max_body_bytes: PositiveInt = 64 * 1024
+    """Largest request body accepted (413 beyond)."""
+    cors_origins: list[str] = []
+    """Origins allowed to call the API from a browser (JSON list); none = same origin only."""
+    trust_proxy: bool = False
+    """Take the client address from X-Forwarded-For (set only behind a proxy that writes it)."""
+
+    # --- Login throttling ------------------------------------------------------------------
+    throttle_username_failures: PositiveInt = 5
+    """Failed logins for one username within the window before further attempts are refused."""
+    throttle_address_failures: PositiveInt = 50
+    """Failed logins from one client address within the window (several users share addresses)."""
+    throttle_window: PositiveInt = 15 * 60
+    """Seconds the failures are counted over, and refused attempts wait."""
+
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False
     """Set in production deployments (the Docker image does): debugging aids refuse to start."""

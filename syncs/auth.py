@@ -8,6 +8,7 @@ from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
 
 from .sessions import unauthenticated
+from .throttling import not_throttled
 
 # -- Registration -------------------------------------------------------------
 
@@ -67,15 +68,21 @@ def RegisterResponseError(request, error, code):
 
 
 @sync
-def AuthenticateRequest(request, username, password):
+def AuthenticateRequest(request, username, password, client):
     return Sync(
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/authenticate", "username": username, "password": password},
+                {
+                    "path": "/UserAuthentication/authenticate",
+                    "username": username,
+                    "password": password,
+                    "client": client,
+                },
                 {"request": request},
             )
         ],
+        where=lambda frames: not_throttled(frames, username, client),
         then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
     )
 
@@ -121,11 +128,16 @@ def AuthenticateResponseError(request, error, code):
 
 
 @sync
-def LoginRequest(request, username, password):
+def LoginRequest(request, username, password, client):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/login", "username": username, "password": password}, {"request": request})
+            (
+                Requesting.request,
+                {"path": "/login", "username": username, "password": password, "client": client},
+                {"request": request},
+            )
         ],
+        where=lambda frames: not_throttled(frames, username, client),
         then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
     )
 

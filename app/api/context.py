@@ -14,6 +14,16 @@ from app.engine import Flow
 from .errors import raise_request_error
 
 
+def client_address(request: Request, *, trust_proxy: bool) -> str | None:
+    """Who is calling: the socket's peer, or behind a trusted proxy the first
+    X-Forwarded-For entry (the address the proxy saw)."""
+    if trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.client.host if request.client else None
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; what it means is Sessioning's business."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -27,6 +37,7 @@ class Context:
 
     handler: RequestHandler
     session: str | None
+    client: str | None
     state: State
     debug_flows: bool = False
     flows: list[Flow] = field(default_factory=list)
@@ -35,8 +46,8 @@ class Context:
         self.state.flows = self.flows
 
     async def request(self, path: str, **inputs: Any) -> dict[str, Any]:
-        """`Requesting.request(path, session, **inputs)`; the response, or the request-level error raised."""
-        response = await self.handler.handle(path, {"session": self.session, **inputs})
+        """`Requesting.request(path, session, client, **inputs)`; the response, or the request-level error raised."""
+        response = await self.handler.handle(path, {"session": self.session, "client": self.client, **inputs})
         self.flows.append(response.flow)
         raise_request_error(response.body)
         return response.body

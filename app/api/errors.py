@@ -8,9 +8,12 @@ status of their own.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from graphql import GraphQLError
+
+logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -51,3 +54,27 @@ def raise_request_error(response: dict[str, Any]) -> None:
     code = response.get("code") if "error" in response else None
     if isinstance(code, str) and code in REQUEST_ERRORS:
         raise ApiError(str(response["error"]), code)
+
+
+MASKED = "Internal server error."
+
+
+def assign_code(error: GraphQLError) -> None:
+    """Give an error its `extensions.code` (in place); log and mask unexpected ones.
+
+    Request-level failures (ApiError) keep their code and message; invalid documents
+    and arguments are BAD_USER_INPUT (GRAPHQL_PARSE_FAILED for syntax errors);
+    anything else is INTERNAL_SERVER_ERROR with a fixed message, details in the log.
+    """
+    if isinstance(error.original_error, ApiError) or (error.extensions or {}).get("code"):
+        return
+    if error.original_error is None:
+        syntax = error.message.startswith("Syntax Error")
+        error.extensions = {"code": "GRAPHQL_PARSE_FAILED" if syntax else BAD_USER_INPUT}
+        return
+    logger.error(
+        "unexpected error in %s", ".".join(map(str, error.path or [])) or "operation", exc_info=error.original_error
+    )
+    error.message = MASKED
+    error.original_error = None
+    error.extensions = {"code": INTERNAL_SERVER_ERROR}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from .context import Context, bearer_token
-from .schema import schema
+from app.settings import Settings
+
+from .context import Context, bearer_token, client_address
+from .schema import build_schema
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -18,13 +18,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         assert isinstance(request, Request)
+        settings = request.app.state.settings
         return Context(
             handler=request.app.state.handler,
             session=bearer_token(request),
+            client=client_address(request, trust_proxy=settings.trust_proxy),
             state=request.state,
-            debug_flows=request.app.state.settings.debug_flows,
+            debug_flows=settings.debug_flows,
         )
 
 
-def graphql_endpoint(**options: Any) -> GraphQLEndpoint:
-    return GraphQLEndpoint(schema, **options)
+def graphql_endpoint(settings: Settings) -> GraphQLEndpoint:
+    schema = build_schema(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+    )
+    return GraphQLEndpoint(schema)

@@ -16,10 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .context import bearer_token
+from .context import bearer_token, client_address
 from .errors import BAD_USER_INPUT, rest_status
 
-MAX_BODY = 64 * 1024
 MAX_STRING = 4096
 
 
@@ -100,17 +99,15 @@ async def endpoint(request: Request) -> JSON:
     fields = ROUTES.get(path)
     if fields is None:
         return _error(404, f"No such path: /api{path[:100]}.", "NOT_FOUND")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return _error(413, "The body is too large.", BAD_USER_INPUT)
     try:
-        body = json.loads(raw or b"{}")
+        body = json.loads(await request.body() or b"{}")
         if isinstance(body, dict) and "session" in fields and body.get("session") is None:
             body = {**body, "session": bearer_token(request)}
         inputs = validate(fields, body)
     except (ValueError, InvalidBody) as invalid:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _error(400, message, BAD_USER_INPUT)
+    inputs["client"] = client_address(request, trust_proxy=request.app.state.settings.trust_proxy)
     response = await request.app.state.handler.handle(path, inputs)
     request.state.flows = [response.flow]
     body = {key: value for key, value in response.body.items() if key != "request"}

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.types import ExecutionContext, Info
 
 from .context import Context
-from .extensions import ErrorCodes, FlowTrace
+from .errors import assign_code
+from .extensions import FlowTrace
 from .types import (
     AuthResult,
     AuthSuccess,
@@ -98,16 +106,32 @@ class Mutation:
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Do not log: ErrorCodes logs the unexpected errors; the others are answers, not incidents."""
+        """Every error leaves with `extensions.code`; only unexpected ones are logged."""
+        for error in errors:
+            assign_code(error)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[
-        ParserCache(maxsize=1000),  # type: ignore[list-item]  # instances keep their cache
-        ValidationCache(maxsize=1000),  # type: ignore[list-item]
-        ErrorCodes,
-        FlowTrace,
-    ],
-)
+def build_schema(*, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000) -> Schema:
+    """The schema with its cross-cutting behaviour, in order: limits on what an operation
+    may ask (rejected before execution), parse and validation caches, flow traces.
+    Error codes and masking are in `Schema.process_errors`."""
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: ParserCache(maxsize=1000),  # the cache itself is shared by every request
+            lambda: QueryDepthLimiter(max_depth=max_depth, should_ignore=_introspection),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: ValidationCache(maxsize=1000),
+            FlowTrace,
+        ],
+    )
+
+
+def _introspection(ignored: IgnoreContext) -> bool:
+    """Introspection (GraphiQL, code generators) nests deeper than any operation of ours."""
+    return ignored.field_name.startswith("__")
+
+
+schema = build_schema()

@@ -16,7 +16,7 @@ from .matching import Pattern, match_all
 from .records import ActionRecord, Flow
 from .syncs import Sync
 from .tracing import Trace, format_record, logger, redact_frame
-from .vars import Var, bind
+from .vars import Frame, Var, bind
 
 
 @dataclass(eq=False)
@@ -73,6 +73,11 @@ class Engine:
 
     `run()` invokes an action as the start of a new flow and returns the flow once
     it is quiescent: every sync the action triggered, transitively, has fired.
+
+    The syncs one completion triggers are all matched, and their `where` evaluated,
+    against the state as it is at that completion; then they fire, in registration
+    order. So a sync's decision never depends on what a sibling's cascade did first
+    (e.g. a response sync cannot see the sessions another sync just revoked).
     """
 
     def __init__(self, *, trace: Trace | str = Trace.OFF, recent_flows: int = 100) -> None:
@@ -237,19 +242,26 @@ class Engine:
         index = self._index.get(spec)
         if index is None:
             return
+        firing = []
         for compiled in index.candidates(record):
-            await self._fire(compiled, record, flow)
+            frames = await self._frames(compiled, record, flow)
+            if frames:
+                firing.append((compiled, frames))
+        for compiled, frames in firing:
+            await self._fire(compiled, frames, record, flow)
 
-    async def _fire(self, compiled: CompiledSync, trigger: ActionRecord, flow: Flow) -> None:
+    async def _frames(self, compiled: CompiledSync, trigger: ActionRecord, flow: Flow) -> list[Frame]:
+        """The frames a sync fires with for this completion: its matches, through its where."""
         frames = match_all(compiled.patterns, trigger, flow)
-        if not frames:
-            return
-        if compiled.plan.steps:
+        if frames and compiled.plan.steps:
             self._trace_frames(compiled, "matched", frames, flow)
             try:
                 frames = await compiled.plan.run(frames, self._resolver(flow))
             except Exception as exc:
                 raise FlowError(flow, compiled.name, f"where of sync {compiled.name}", exc) from exc
+        return frames
+
+    async def _fire(self, compiled: CompiledSync, frames: list[Frame], trigger: ActionRecord, flow: Flow) -> None:
         self._trace_frames(compiled, "fires with", frames, flow)
         for frame in frames:
             for spec, pattern in compiled.then:

@@ -59,8 +59,12 @@ def sync(fn: Callable[..., Sync] | None = None, *, name: str | None = None) -> A
 
 
 def syncs_in(*modules: ModuleType) -> list[Sync]:
-    """Every Sync a module defines at top level, in definition order."""
+    """Every Sync a module defines at top level (alone or in a list), in definition order."""
     found: list[Sync] = []
     for module in modules:
-        found.extend(value for value in vars(module).values() if isinstance(value, Sync))
+        for value in vars(module).values():
+            if isinstance(value, Sync):
+                found.append(value)
+            elif isinstance(value, list) and value and all(isinstance(item, Sync) for item in value):
+                found.extend(value)
     return found

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from app.settings import Settings
 
 from . import services
 from .access_log import AccessLog
+from .limits import BodyLimit
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -57,11 +59,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql_endpoint(), methods=["GET", "POST"]),
+        Route("/graphql", graphql_endpoint(settings), methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
     ]
     if settings.debug_flows:
         routes += flows.routes
-    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)], lifespan=lifespan)
+    middleware = [Middleware(AccessLog), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     return app

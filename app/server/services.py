@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.concepts import DOCUMENTS, Requesting, Sessioning, UserAuthentication
+from app.concepts import DOCUMENTS, Requesting, Sessioning, Throttling, UserAuthentication
 from app.concepts.requesting import RequestHandler, RequestJournal
 from app.concepts.sessioning import TokenCodec
+from app.concepts.throttling import Limit
 from app.concepts.user_authentication import PasswordHasher
 from app.database import Client, connect
 from app.engine import Engine, Trace
@@ -51,6 +52,12 @@ def build_engine(settings: Settings, keys: list[str]) -> tuple[Engine, Requestin
             )
         ),
         Sessioning(TokenCodec(keys, settings.jwt_issuer), timedelta(seconds=settings.session_ttl)),
+        Throttling(
+            {
+                "username": Limit(settings.throttle_username_failures, timedelta(seconds=settings.throttle_window)),
+                "address": Limit(settings.throttle_address_failures, timedelta(seconds=settings.throttle_window)),
+            }
+        ),
     )
     engine.add_syncs(all_syncs())
     return engine, requesting

@@ -318,3 +318,34 @@ async def test_a_where_query_sees_the_state_left_by_the_actions_completed_before
     await engine.run(Requesting.request, {"path": "/twice", "counter": "c"})
 
     assert [n["stored"] for n in notification.sent] == [1, 2]
+
+
+# -- the syncs one completion triggers all judge the same state ------------------------------
+
+
+@sync
+def IncrementOnRequest(request, counter):
+    return Sync(
+        when=[(Requesting.request, {"path": "/judge", "counter": counter}, {"request": request})],
+        then=[(Counter.increment, {"counter": counter})],
+    )
+
+
+@sync
+def RespondWhileCounterIsZero(request, counter):
+    return Sync(
+        when=[(Requesting.request, {"path": "/judge", "counter": counter}, {"request": request})],
+        where=lambda frames: frames.without(Counter._getCount, {"counter": counter}),
+        then=[(Requesting.respond, {"request": request, "fresh": True})],
+    )
+
+
+async def test_syncs_triggered_by_one_completion_see_the_state_before_any_of_them_fires() -> None:
+    requesting, counter = Requesting(), Counter()
+    engine = engine_with(requesting, counter, syncs=[IncrementOnRequest, RespondWhileCounterIsZero])
+
+    flow = await engine.run(Requesting.request, {"path": "/judge", "counter": "new"})
+
+    assert counter.counts["new"] == 1
+    assert flow.fired() == ["IncrementOnRequest", "RespondWhileCounterIsZero"]
+    assert requesting.responses == {flow.root.output["request"]: {"fresh": True}}

@@ -26,6 +26,17 @@ UNAVAILABLE = "SERVICE_UNAVAILABLE"
 TIMEOUT = "TIMEOUT"
 
 
+def storable(value: Any) -> Any:
+    """A copy the database can store: text that is not valid Unicode is escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """What a sync responded (or the handler's own error), and the flow that produced it."""
@@ -70,13 +81,18 @@ class RequestHandler:
     async def handle(self, path: str, inputs: dict[str, Any]) -> Response:
         started = time.perf_counter()
         flow = Flow()
+        inputs = {"session": None, "client": None, **inputs}  # always there, so syncs can match "none"
         run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
-        body: dict[str, Any] | Error
+        body: dict[str, Any] | Error | None
         try:
             await asyncio.wait_for(asyncio.shield(run), self.timeout)
-            body = self._response(flow) or self._no_response(path, flow)
+            body = self._response(flow)
+            if body is None:
+                body = self._no_response(path, flow)
         except TimeoutError:
-            body = self._response(flow) or self._timed_out(path, flow, run)
+            body = self._response(flow)
+            if body is None:
+                body = self._timed_out(path, flow, run)
         except FlowError as failure:
             body = self._failed(path, failure)
         ms = (time.perf_counter() - started) * 1000
@@ -124,8 +140,8 @@ class RequestHandler:
         self.journal.add(
             RequestRecord(
                 path=path,
-                inputs=redact(inputs, self.secrets),
-                response=redact(body, self.secrets),
+                inputs=storable(redact(inputs, self.secrets)),
+                response=storable(redact(body, self.secrets)),
                 status=str(body.get("code", INTERNAL)) if "error" in body else "OK",
                 ms=round(ms, 3),
                 flow=flow.id,

@@ -59,8 +59,19 @@ def _valid_username(username: object) -> bool:
     return isinstance(username, str) and USERNAME.fullmatch(username) is not None
 
 
+def _text(value: object) -> bool:
+    """A string that is valid Unicode text (no lone surrogates), so it can be hashed and stored."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _valid_password(password: object) -> bool:
-    return isinstance(password, str) and len(password) in PASSWORD_LENGTH
+    return _text(password) and len(password) in PASSWORD_LENGTH  # type: ignore[arg-type]
 
 
 def _object_id(user: object) -> ObjectId | None:
@@ -102,7 +113,7 @@ class UserAuthentication:
         """requires: a user with this username (in any case) whose password this is.
         effects: none, but a hash made with outdated parameters is replaced.
         Unknown users cost one verification too and get the same error."""
-        if not isinstance(password, str) or len(password) > PASSWORD_LENGTH[-1]:
+        if not _text(password) or len(password) > PASSWORD_LENGTH[-1]:
             return _BAD_CREDENTIALS
         user = await User.find_one(User.key == username.lower()) if _valid_username(username) else None
         if user is None:
@@ -124,7 +135,7 @@ class UserAuthentication:
         found = await User.get(oid) if oid is not None else None
         if found is None:
             return error(USER_NOT_FOUND, "No such user.")
-        if not isinstance(oldPassword, str) or not (await self.hasher.verify(oldPassword, found.password_hash))[0]:
+        if not _text(oldPassword) or not (await self.hasher.verify(oldPassword, found.password_hash))[0]:
             return error(INVALID_CREDENTIALS, "The old password is not correct.")
         await found.set({User.password_hash: await self.hasher.hash(newPassword), User.updated: _now()})
         return {"user": user}
