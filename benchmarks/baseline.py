@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import strawberry
 import uvicorn
+from bson import ObjectId
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
@@ -25,7 +26,6 @@ from app.concepts.user_authentication import User
 from app.concepts.user_authentication.documents import UserName
 from app.database import connect
 from app.settings import Settings, jwt_secret
-from bson import ObjectId
 
 settings = Settings()
 tokens = TokenCodec([jwt_secret(settings)], settings.jwt_issuer)

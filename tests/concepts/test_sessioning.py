@@ -1,0 +1,325 @@
+"""Sessioning: creating, resolving and revoking sessions, and every token it must refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+from app.concepts.sessioning import Sessioning, TokenCodec
+
+from .helpers import OTHER_SECRET, SECRET
+
+SESSIONS = "Sessioning.sessions"
+ISSUER = "concept-auth"
+TTL = timedelta(hours=1)
+
+
+@pytest.fixture
+async def sessioning(database: Any) -> Sessioning:
+    return Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL)
+
+
+def code(output: dict[str, Any]) -> str | None:
+    return output.get("code") if "error" in output else None
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+# -- create -------------------------------------------------------------------------------------
+
+
+async def test_create_returns_a_signed_jwt_and_its_expiry(database: Any, sessioning: Sessioning) -> None:
+    before = datetime.now(UTC)
+
+    out = await sessioning.create(user="u1")
+
+    assert set(out) == {"session", "expiresAt"}
+    token, expires = out["session"], out["expiresAt"]
+    assert isinstance(token, str) and len(token.split(".")) == 3
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert expires.tzinfo is not None and expires.utcoffset() == timedelta(0)
+    assert before + TTL - timedelta(seconds=1) <= expires <= datetime.now(UTC) + TTL
+    claims = claims_of(token)
+    assert claims["sub"] == "u1" and claims["iss"] == ISSUER
+    assert claims["exp"] == int(expires.timestamp())
+    # The database holds the session's id, never the token.
+    document = await database[SESSIONS].find_one({"_id": claims["sid"]})
+    assert document is not None and document["user"] == "u1"
+    assert token not in str(document)
+
+
+async def test_each_session_is_distinct(sessioning: Sessioning) -> None:
+    tokens = {(await sessioning.create(user="u1"))["session"] for _ in range(5)}
+
+    assert len(tokens) == 5
+    assert len({claims_of(token)["sid"] for token in tokens}) == 5
+
+
+@pytest.mark.parametrize("user", ["", None, 5, {"$ne": None}], ids=repr)
+async def test_create_without_a_user_is_invalid_user(database: Any, sessioning: Sessioning, user: Any) -> None:
+    assert code(await sessioning.create(user=user)) == "INVALID_USER"
+    assert await database[SESSIONS].count_documents({}) == 0
+
+
+# -- _getUser -----------------------------------------------------------------------------------
+
+
+async def test_get_user_of_a_live_session(sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    assert await sessioning._getUser(session=token) == [{"user": "u1"}]
+
+
+async def test_get_user_refuses_a_tampered_signature(sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    header, payload, signature = token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+
+    assert await sessioning._getUser(session=f"{header}.{payload}.{flipped}") == []
+    assert await sessioning._getUser(session=f"{header}.{payload}.") == []
+
+
+async def test_get_user_refuses_a_tampered_payload(sessioning: Sessioning) -> None:
+    victim = (await sessioning.create(user="victim"))["session"]
+    mine = (await sessioning.create(user="me"))["session"]
+    header, _, signature = mine.split(".")
+    payload = b64({**claims_of(mine), "sid": claims_of(victim)["sid"], "sub": "victim"})
+
+    assert await sessioning._getUser(session=f"{header}.{payload}.{signature}") == []
+
+
+async def test_get_user_refuses_an_unsigned_alg_none_token(sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    claims = claims_of(token)
+
+    by_pyjwt = jwt.encode(claims, None, algorithm="none")
+    by_hand = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{token.split('.')[1]}."
+    by_hand_signed = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{token.split('.')[1]}.{token.split('.')[2]}"
+
+    for forged in [by_pyjwt, by_hand, by_hand_signed]:
+        assert await sessioning._getUser(session=forged) == []
+
+
+async def test_get_user_refuses_another_algorithm_even_with_the_right_key(sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    forged = jwt.encode(claims_of(token), SECRET, algorithm="HS512")
+
+    assert await sessioning._getUser(session=forged) == []
+
+
+async def test_get_user_refuses_a_token_signed_with_another_key(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    forged = jwt.encode(claims_of(token), OTHER_SECRET, algorithm="HS256")
+
+    assert await sessioning._getUser(session=forged) == []
+
+
+async def test_get_user_refuses_a_token_of_another_issuer(database: Any) -> None:
+    theirs = Sessioning(TokenCodec([SECRET], "another-service"), ttl=TTL)
+    ours = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL)
+    token = (await theirs.create(user="u1"))["session"]
+
+    assert await theirs._getUser(session=token) == [{"user": "u1"}]
+    assert await ours._getUser(session=token) == []
+
+
+@pytest.mark.parametrize("missing", ["sid", "sub", "iat", "exp", "iss"])
+async def test_get_user_refuses_a_token_missing_a_claim(sessioning: Sessioning, missing: str) -> None:
+    claims = claims_of((await sessioning.create(user="u1"))["session"])
+    del claims[missing]
+
+    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+
+
+@pytest.mark.parametrize("claim", ["sid", "sub"])
+@pytest.mark.parametrize("value", [{"$ne": None}, 1, None, ["x"]], ids=repr)
+async def test_get_user_refuses_signed_claims_that_are_not_strings(
+    sessioning: Sessioning, claim: str, value: Any
+) -> None:
+    claims = claims_of((await sessioning.create(user="u1"))["session"])
+    claims[claim] = value
+
+    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+
+
+async def test_get_user_refuses_a_token_whose_user_is_not_the_sessions(sessioning: Sessioning) -> None:
+    claims = claims_of((await sessioning.create(user="u1"))["session"])
+    claims["sub"] = "u2"  # signed with the right key: only the session's own record can refuse it
+
+    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+
+
+async def test_get_user_refuses_an_expired_token(database: Any, sessioning: Sessioning) -> None:
+    claims = claims_of((await sessioning.create(user="u1"))["session"])
+    claims["exp"] = int((datetime.now(UTC) - timedelta(seconds=5)).timestamp())
+
+    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+
+
+async def test_a_session_expires_after_its_ttl(database: Any) -> None:
+    sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=timedelta(seconds=2))
+    out = await sessioning.create(user="u1")
+    assert await sessioning._getUser(session=out["session"]) == [{"user": "u1"}]
+
+    await asyncio.sleep((out["expiresAt"] - datetime.now(UTC)).total_seconds() + 0.05)
+
+    assert await sessioning._getUser(session=out["session"]) == []
+
+
+async def test_get_user_refuses_a_session_expired_in_the_database(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"expires": past}})
+
+    assert await sessioning._getUser(session=token) == []
+
+
+async def test_get_user_refuses_a_deleted_session(sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    other = (await sessioning.create(user="u1"))["session"]
+
+    assert await sessioning.delete(session=token) == {"session": token}
+
+    assert await sessioning._getUser(session=token) == []
+    assert await sessioning._getUser(session=other) == [{"user": "u1"}]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "garbage",
+        "a.b.c",
+        "a.b",
+        "....",
+        "Bearer x.y.z",
+        "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",
+        "\x00",
+        "é" * 1000,
+        None,
+        0,
+        42,
+        3.5,
+        True,
+        {},
+        {"$ne": None},
+        {"session": "x"},
+        [],
+        ["a.b.c"],
+        b"a.b.c",
+    ],
+    ids=repr,
+)
+async def test_get_user_answers_nothing_for_garbage_and_never_raises(sessioning: Sessioning, garbage: Any) -> None:
+    await sessioning.create(user="u1")
+
+    assert await sessioning._getUser(session=garbage) == []
+
+
+# -- delete ------------------------------------------------------------------------------------
+
+
+async def test_delete_twice_is_unauthenticated_the_second_time(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    assert await sessioning.delete(session=token) == {"session": token}
+    assert code(await sessioning.delete(session=token)) == "UNAUTHENTICATED"
+    assert await database[SESSIONS].count_documents({}) == 0
+
+
+@pytest.mark.parametrize("token", ["garbage", "", None, {"$ne": None}, 1], ids=repr)
+async def test_delete_of_a_bad_token_is_unauthenticated_and_deletes_nothing(
+    database: Any, sessioning: Sessioning, token: Any
+) -> None:
+    await sessioning.create(user="u1")
+
+    assert code(await sessioning.delete(session=token)) == "UNAUTHENTICATED"
+    assert await database[SESSIONS].count_documents({}) == 1
+
+
+async def test_delete_of_a_forged_token_deletes_nothing(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    forged = jwt.encode(claims_of(token), OTHER_SECRET, algorithm="HS256")
+
+    assert code(await sessioning.delete(session=forged)) == "UNAUTHENTICATED"
+    assert await sessioning._getUser(session=token) == [{"user": "u1"}]
+
+
+# -- deleteByUser --------------------------------------------------------------------------------
+
+
+async def test_delete_by_user_revokes_every_session_of_the_user(database: Any, sessioning: Sessioning) -> None:
+    tokens = [(await sessioning.create(user="u1"))["session"] for _ in range(3)]
+    bystander = (await sessioning.create(user="u2"))["session"]
+
+    assert await sessioning.deleteByUser(user="u1") == {"user": "u1", "count": 3}
+
+    for token in tokens:
+        assert await sessioning._getUser(session=token) == []
+    assert await sessioning._getUser(session=bystander) == [{"user": "u2"}]
+    assert await sessioning.deleteByUser(user="u1") == {"user": "u1", "count": 0}
+
+
+async def test_delete_by_user_keeps_the_session_it_is_told_to(database: Any, sessioning: Sessioning) -> None:
+    kept, *revoked = [(await sessioning.create(user="u1"))["session"] for _ in range(3)]
+
+    assert await sessioning.deleteByUser(user="u1", keep=kept) == {"user": "u1", "count": 2}
+
+    assert await sessioning._getUser(session=kept) == [{"user": "u1"}]
+    for token in revoked:
+        assert await sessioning._getUser(session=token) == []
+
+
+async def test_delete_by_user_with_an_invalid_keep_revokes_all(database: Any, sessioning: Sessioning) -> None:
+    for _ in range(2):
+        await sessioning.create(user="u1")
+
+    assert await sessioning.deleteByUser(user="u1", keep="garbage") == {"user": "u1", "count": 2}
+
+
+@pytest.mark.parametrize("user", [None, 1, {"$ne": None}, ["u1"]], ids=repr)
+async def test_delete_by_user_needs_a_string_user(database: Any, sessioning: Sessioning, user: Any) -> None:
+    await sessioning.create(user="u1")
+
+    assert code(await sessioning.deleteByUser(user=user)) == "INVALID_USER"
+    assert await database[SESSIONS].count_documents({}) == 1
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+async def test_key_rotation_accepts_the_previous_key_and_signs_with_the_new(database: Any) -> None:
+    old = Sessioning(TokenCodec([OTHER_SECRET], ISSUER), ttl=TTL)
+    rotated = Sessioning(TokenCodec([SECRET, OTHER_SECRET], ISSUER), ttl=TTL)
+    dropped = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL)
+    old_token = (await old.create(user="u1"))["session"]
+
+    assert await rotated._getUser(session=old_token) == [{"user": "u1"}]
+    new_token = (await rotated.create(user="u2"))["session"]
+    jwt.decode(new_token, SECRET, algorithms=["HS256"], issuer=ISSUER)  # signed with the new key
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(new_token, OTHER_SECRET, algorithms=["HS256"], issuer=ISSUER)
+    assert await old._getUser(session=new_token) == []
+    assert await dropped._getUser(session=old_token) == []  # once the old key is dropped
+    assert await dropped._getUser(session=new_token) == [{"user": "u2"}]
+    assert await rotated.delete(session=old_token) == {"session": old_token}
+
+
+def test_a_codec_needs_a_key() -> None:
+    with pytest.raises(ValueError, match="key"):
+        TokenCodec([], ISSUER)

@@ -1,0 +1,246 @@
+"""The concepts' state in the database: it survives a restart, and every query uses an index."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from beanie import init_beanie
+from bson import ObjectId
+from pymongo import AsyncMongoClient, monitoring
+
+from app.concepts import DOCUMENTS, Sessioning, UserAuthentication
+from app.concepts.sessioning import TokenCodec
+from app.server.services import start
+
+from .helpers import OTHER_SECRET, SECRET, fast_hasher, make_settings
+
+USERS, SESSIONS, REQUESTS = "UserAuthentication.users", "Sessioning.sessions", "Requesting.requests"
+REGISTER = "/UserAuthentication/register"
+AUTHENTICATE = "/UserAuthentication/authenticate"
+CREDENTIALS = {"username": "Alice", "password": "password123", "client": "203.0.113.7"}  # as the API sends
+
+# -- restart ------------------------------------------------------------------------------------
+
+
+async def test_users_and_sessions_survive_a_restart(mongo_client: Any, database_url: str, db_name: str) -> None:
+    settings = make_settings(mongodb_db=db_name)
+
+    services = await start(settings, database_url)
+    try:
+        registered = (await services.handler.handle(REGISTER, CREDENTIALS)).body
+    finally:
+        await services.close()
+    assert set(registered) == {"user", "username", "session", "expiresAt"}
+    assert await mongo_client[db_name][REQUESTS].count_documents({}) == 1  # the journal was flushed on close
+
+    services = await start(settings, database_url)
+    try:
+        authenticated = (await services.handler.handle(AUTHENTICATE, CREDENTIALS)).body
+        sessioning = services.engine.concepts["Sessioning"]
+        assert isinstance(sessioning, Sessioning)
+        old_session = await sessioning._getUser(session=registered["session"])
+        me = (await services.handler.handle("/me", {"session": registered["session"], "client": "203.0.113.7"})).body
+    finally:
+        await services.close()
+
+    assert authenticated["user"] == registered["user"]
+    assert old_session == [{"user": registered["user"]}]
+    assert me == {"user": registered["user"], "username": "Alice"}
+    assert await mongo_client[db_name][REQUESTS].count_documents({}) == 3
+
+
+async def test_a_restart_with_a_rotated_key_keeps_sessions_and_a_new_key_ends_them(
+    database_url: str, db_name: str
+) -> None:
+    services = await start(make_settings(mongodb_db=db_name, jwt_secret=OTHER_SECRET), database_url)
+    try:
+        token = (await services.handler.handle(REGISTER, CREDENTIALS)).body["session"]
+    finally:
+        await services.close()
+
+    rotated = make_settings(mongodb_db=db_name, jwt_secret=SECRET, jwt_secret_previous=OTHER_SECRET)
+    services = await start(rotated, database_url)
+    try:
+        assert (await services.handler.handle("/me", {"session": token})).body["username"] == "Alice"
+    finally:
+        await services.close()
+
+    services = await start(make_settings(mongodb_db=db_name, jwt_secret=SECRET), database_url)
+    try:
+        assert (await services.handler.handle("/me", {"session": token})).body == {"user": None}
+    finally:
+        await services.close()
+
+
+# -- indexes ------------------------------------------------------------------------------------
+
+
+def stages(plan: Any) -> set[str]:
+    """Every stage named anywhere in an explained plan."""
+    if isinstance(plan, dict):
+        found = {plan["stage"]} if isinstance(plan.get("stage"), str) else set()
+        for value in plan.values():
+            found |= stages(value)
+        return found
+    if isinstance(plan, list):
+        return set().union(*(stages(item) for item in plan)) if plan else set()
+    return set()
+
+
+async def winning_stages(database: Any, collection: str, query: dict[str, Any], **options: Any) -> set[str]:
+    explained = await database.command("explain", {"find": collection, "filter": query, **options})
+    return stages(explained["queryPlanner"]["winningPlan"])
+
+
+async def test_the_collections_have_their_indexes(database: Any) -> None:
+    users = await database[USERS].index_information()
+    sessions = await database[SESSIONS].index_information()
+    requests = await database[REQUESTS].index_information()
+
+    assert users["key_1"]["key"] == [("key", 1)] and users["key_1"]["unique"] is True
+    assert sessions["user_1"]["key"] == [("user", 1)]
+    assert sessions["expires_1"]["key"] == [("expires", 1)] and sessions["expires_1"]["expireAfterSeconds"] == 0
+    assert requests["expires_1"]["key"] == [("expires", 1)] and requests["expires_1"]["expireAfterSeconds"] == 0
+
+
+@pytest.mark.parametrize(
+    ("collection", "query", "options"),
+    [
+        (USERS, {"key": "alice"}, {}),
+        (USERS, {"_id": ObjectId("6b0000000000000000000001")}, {}),
+        (USERS, {}, {"sort": {"_id": 1}, "hint": {"_id": 1}, "limit": 100}),
+        (USERS, {"_id": {"$gt": ObjectId("6b0000000000000000000001")}}, {"sort": {"_id": 1}, "hint": {"_id": 1}}),
+        (SESSIONS, {"_id": "a-session-id"}, {}),
+        (SESSIONS, {"user": "6b0000000000000000000001"}, {}),
+    ],
+    ids=["user by key", "user by id", "all users", "users after id", "session by id", "sessions by user"],
+)
+async def test_each_kind_of_query_is_served_by_an_index(
+    database: Any, collection: str, query: dict[str, Any], options: dict[str, Any]
+) -> None:
+    ua = UserAuthentication(fast_hasher())
+    for name in ["alice", "bob", "carol"]:
+        user = (await ua.register(username=name, password="password123"))["user"]
+        await Sessioning(TokenCodec([SECRET], "concept-auth"), timedelta(hours=1)).create(user=user)
+
+    found = await winning_stages(database, collection, query, **options)
+
+    assert "IXSCAN" in found and "COLLSCAN" not in found, found
+
+
+@dataclass
+class Issued:
+    collection: str
+    query: dict[str, Any]
+    options: dict[str, Any]
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Keeps the filter of every read, update and delete sent to the database."""
+
+    def __init__(self) -> None:
+        self.issued: list[Issued] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        command, name = event.command, event.command_name
+        collection = command.get(name)
+        if name == "find":
+            options = {k: command[k] for k in ("sort", "hint") if k in command}
+            self.issued.append(Issued(collection, dict(command["filter"]), options))
+        elif name == "findAndModify":
+            self.issued.append(Issued(collection, dict(command["query"]), {}))
+        elif name in ("delete", "update"):
+            for statement in command["deletes" if name == "delete" else "updates"]:
+                options = {"hint": statement["hint"]} if "hint" in statement else {}
+                self.issued.append(Issued(collection, dict(statement["q"]), options))
+        elif name in ("aggregate", "count", "distinct"):
+            self.issued.append(Issued(collection, {"unexpected": name}, {}))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def recorded(database_url: str, db_name: str) -> AsyncIterator[tuple[Any, CommandRecorder]]:
+    """The test's database through a client that records every command sent."""
+    recorder = CommandRecorder()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, event_listeners=[recorder], tz_aware=True)
+    try:
+        await init_beanie(database=client[db_name], document_models=DOCUMENTS)
+        recorder.issued.clear()
+        yield client[db_name], recorder
+    finally:
+        await client.close()
+
+
+async def test_every_query_the_concepts_issue_is_served_by_an_index(
+    recorded: tuple[Any, CommandRecorder],
+) -> None:
+    database, recorder = recorded
+    ua = UserAuthentication(fast_hasher())
+    sessioning = Sessioning(TokenCodec([SECRET], "concept-auth"), timedelta(hours=1))
+    password, new_password = "password123", "password456"
+
+    # Every action and query of both concepts, on their success and failure paths.
+    user = (await ua.register(username="alice", password=password))["user"]
+    other = (await ua.register(username="bob", password=password))["user"]
+    await ua.register(username="ALICE", password=password)
+    await ua.authenticate(username="Alice", password=password)
+    await ua.authenticate(username="alice", password="wrong password")
+    await ua.authenticate(username="nobody", password=password)
+    await ua.changePassword(user=user, oldPassword=password, newPassword=new_password)
+    await ua.changePassword(user=user, oldPassword="wrong password", newPassword=new_password)
+    await ua._checkUserExists(user=user)
+    await ua._getAllUsers(first=1)
+    await ua._getAllUsers(first=10, after=user)
+    await ua._getUsernameById(user=user)
+    await ua._getUsername(user=other)
+    await ua._getUserByUsername(username="BOB")
+    tokens = [(await sessioning.create(user=user))["session"] for _ in range(3)]
+    await sessioning._getUser(session=tokens[0])
+    await sessioning.delete(session=tokens[0])
+    await sessioning.delete(session=tokens[0])
+    await sessioning.deleteByUser(user=user, keep=tokens[1])
+    await sessioning.deleteByUser(user=user)
+    await ua.deleteAccount(user=other)
+    await ua.deleteAccount(user=other)
+
+    issued = recorder.issued
+    assert len(issued) >= 20
+    indexes = {
+        collection: [spec["key"][0][0] for spec in (await database[collection].index_information()).values()]
+        for collection in (USERS, SESSIONS)
+    }
+    for query in issued:
+        assert "unexpected" not in query.query, query
+        if "hint" in query.options:
+            assert next(iter(query.options["hint"])) in indexes[query.collection], query
+            served = query.query
+        else:
+            # An equality on the first field of one of the collection's indexes...
+            served = {
+                key: value
+                for key, value in query.query.items()
+                if key in indexes[query.collection] and not isinstance(value, dict)
+            }
+            assert served, query
+        # ...which the server does use. (Its explain reports COLLSCAN for a conjunction
+        # even when an index serves it, as for deleteByUser with `keep`; so the indexed
+        # part is explained on its own.)
+        found = await winning_stages(database, query.collection, served, **query.options)
+        assert "IXSCAN" in found and "COLLSCAN" not in found, (query, found)
+    assert {(q.collection, tuple(sorted(q.query))) for q in issued} == {
+        (USERS, ("key",)),
+        (USERS, ("_id",)),
+        (USERS, ()),
+        (SESSIONS, ("_id",)),
+        (SESSIONS, ("user",)),
+        (SESSIONS, ("_id", "user")),
+    }

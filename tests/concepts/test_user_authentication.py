@@ -1,0 +1,485 @@
+"""UserAuthentication: every action and query, each of their errors, and how passwords are hashed.
+
+Run against the real (embedded) database; hashing is real argon2id, cheap where the
+cost does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from app.concepts.user_authentication import PasswordHasher, User, UserAuthentication
+
+from .helpers import CountingHasher, fast_hasher
+
+USERS = "UserAuthentication.users"
+PASSWORD = "password123"
+
+
+@pytest.fixture
+async def ua(database: Any) -> UserAuthentication:
+    return UserAuthentication(fast_hasher())
+
+
+async def stored(database: Any, username: str) -> dict[str, Any]:
+    document = await database[USERS].find_one({"key": username.lower()})
+    assert document is not None
+    return dict(document)
+
+
+def code(output: dict[str, Any]) -> str | None:
+    return output.get("code") if "error" in output else None
+
+
+# -- register -------------------------------------------------------------------------
+
+
+async def test_register_creates_a_user_with_its_name_as_typed(database: Any, ua: UserAuthentication) -> None:
+    out = await ua.register(username="Alice.B-c_9", password=PASSWORD)
+
+    assert set(out) == {"user"}
+    assert ObjectId.is_valid(out["user"])
+    document = await stored(database, "alice.b-c_9")
+    assert str(document["_id"]) == out["user"]
+    assert document["username"] == "Alice.B-c_9"
+    assert document["created"].tzinfo is not None
+
+
+@pytest.mark.parametrize("username", ["abc", "a" * 32, "A.b", "x_-.9"])
+async def test_register_accepts_usernames_of_3_to_32_allowed_characters(ua: UserAuthentication, username: str) -> None:
+    assert "user" in await ua.register(username=username, password=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "ab",  # too short
+        "a" * 33,  # too long
+        "",
+        "al ice",
+        "alice!",
+        "ålice",  # a letter, but not ASCII
+        "\u212aelvin",  # KELVIN SIGN, which lower() folds to an ASCII "k"
+        "alice\n",  # a trailing newline that `$` would accept
+        {"$gt": ""},
+        {"$ne": None},
+        ["alice"],
+        12345,
+        None,
+    ],
+    ids=repr,
+)
+async def test_register_rejects_an_invalid_username(database: Any, ua: UserAuthentication, username: Any) -> None:
+    out = await ua.register(username=username, password=PASSWORD)
+
+    assert code(out) == "INVALID_USERNAME"
+    assert isinstance(out["error"], str) and out["error"]
+    assert await database[USERS].count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    "password", ["x" * 8, "x" * 256, "🔑" * 8, "é" * 256], ids=["8", "256", "8-emoji", "256-accents"]
+)
+async def test_register_accepts_passwords_of_8_to_256_code_points(ua: UserAuthentication, password: str) -> None:
+    assert "user" in await ua.register(username="alice", password=password)
+    assert "user" in await ua.authenticate(username="alice", password=password)
+
+
+@pytest.mark.parametrize(
+    "password", ["x" * 7, "", "x" * 257, "🔑" * 257, None, 12345678, {"$gt": ""}, ["password123"]], ids=repr
+)
+async def test_register_rejects_a_weak_or_non_string_password(
+    database: Any, ua: UserAuthentication, password: Any
+) -> None:
+    out = await ua.register(username="alice", password=password)
+
+    assert code(out) == "WEAK_PASSWORD"
+    assert await database[USERS].count_documents({}) == 0
+
+
+@pytest.mark.parametrize("again", ["alice", "ALICE", "Alice", "aLiCe"])
+async def test_register_rejects_a_username_taken_in_any_ascii_case(
+    database: Any, ua: UserAuthentication, again: str
+) -> None:
+    assert "user" in await ua.register(username="alice", password=PASSWORD)
+
+    out = await ua.register(username=again, password="another password")
+
+    assert code(out) == "USERNAME_TAKEN"
+    assert await database[USERS].count_documents({}) == 1
+    assert (await stored(database, "alice"))["username"] == "alice"
+
+
+@pytest.mark.parametrize("cases", [False, True], ids=["same-case", "mixed-case"])
+async def test_concurrent_registrations_of_one_name_create_exactly_one_user(
+    database: Any, ua: UserAuthentication, cases: bool
+) -> None:
+    names = [["bob", "BOB", "Bob", "bOb"][i % 4] if cases else "bob" for i in range(20)]
+
+    outs = await asyncio.gather(*(ua.register(username=name, password=PASSWORD) for name in names))
+
+    assert sum("user" in out for out in outs) == 1
+    assert sorted(code(out) for out in outs if "error" in out) == ["USERNAME_TAKEN"] * 19
+    assert await database[USERS].count_documents({}) == 1
+    winner = next(out["user"] for out in outs if "user" in out)
+    assert await ua._getUserByUsername(username="bob") == [{"user": winner}]
+
+
+# -- authenticate -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["Carol", "carol", "CAROL", "cArOl"])
+async def test_authenticate_accepts_the_username_in_any_case(ua: UserAuthentication, typed: str) -> None:
+    user = (await ua.register(username="Carol", password=PASSWORD))["user"]
+
+    assert await ua.authenticate(username=typed, password=PASSWORD) == {"user": user}
+
+
+async def test_authenticate_gives_one_identical_error_for_wrong_password_and_unknown_user(
+    ua: UserAuthentication,
+) -> None:
+    await ua.register(username="dave", password=PASSWORD)
+
+    wrong_password = await ua.authenticate(username="dave", password="not the password")
+    unknown_user = await ua.authenticate(username="nobody", password=PASSWORD)
+    invalid_name = await ua.authenticate(username="no", password=PASSWORD)
+
+    assert wrong_password == {"error": "Invalid username or password.", "code": "INVALID_CREDENTIALS"}
+    assert unknown_user == wrong_password
+    assert invalid_name == wrong_password
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ({"$gt": ""}, PASSWORD),
+        ({"$regex": ".*"}, PASSWORD),
+        ({"$ne": None}, {"$ne": None}),
+        ("eve", {"$gt": ""}),
+        ("eve", None),
+        (None, PASSWORD),
+        (42, PASSWORD),
+        ("eve", "x" * 257),
+    ],
+    ids=repr,
+)
+async def test_authenticate_with_operators_or_non_strings_matches_nobody(
+    database: Any, username: Any, password: Any
+) -> None:
+    hasher = CountingHasher(memory_kib=1024, time_cost=1)
+    ua = UserAuthentication(hasher)
+    await ua.register(username="eve", password=PASSWORD)
+    before = await stored(database, "eve")
+
+    out = await ua.authenticate(username=username, password=password)
+
+    assert out == {"error": "Invalid username or password.", "code": "INVALID_CREDENTIALS"}
+    assert before["password_hash"] not in hasher.verified  # no user's hash was ever tried
+    assert await stored(database, "eve") == before
+
+
+async def test_authenticate_spends_one_verification_whether_or_not_the_user_exists(database: Any) -> None:
+    hasher = CountingHasher(memory_kib=1024, time_cost=1)
+    ua = UserAuthentication(hasher)
+    await ua.register(username="frank", password=PASSWORD)
+    real_hash = (await stored(database, "frank"))["password_hash"]
+
+    hasher.reset()
+    await ua.authenticate(username="frank", password="wrong password")
+    assert (hasher.verified, hasher.verified_nothing) == ([real_hash], 0)
+
+    for unknown in ["nobody", "no", {"$gt": ""}]:
+        hasher.reset()
+        await ua.authenticate(username=unknown, password="wrong password")
+        assert hasher.verified_nothing == 1
+        assert len(hasher.verified) == 1  # the dummy hash, verified like a real one
+        assert hasher.verified[0] != real_hash
+        assert hasher.verified[0].startswith("$argon2id$")
+
+
+async def test_authenticate_takes_about_as_long_for_an_unknown_user_as_for_a_wrong_password(database: Any) -> None:
+    ua = UserAuthentication(PasswordHasher(memory_kib=8192, time_cost=1))
+    await ua.register(username="grace", password=PASSWORD)
+    await ua.authenticate(username="nobody", password=PASSWORD)  # makes the dummy hash once
+
+    async def median_ms(username: str) -> float:
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            await ua.authenticate(username=username, password="wrong password")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    wrong_password, unknown_user = await median_ms("grace"), await median_ms("nobody")
+
+    assert 1 / 3 < unknown_user / wrong_password < 3, (unknown_user, wrong_password)
+
+
+# -- hashing ----------------------------------------------------------------------------------
+
+
+async def test_the_stored_hash_is_argon2id_and_never_the_password(database: Any) -> None:
+    ua = UserAuthentication(PasswordHasher())  # the default parameters
+    await ua.register(username="heidi", password=PASSWORD)
+
+    document = await stored(database, "heidi")
+
+    assert document["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in str(document)
+    assert set(document) == {"_id", "username", "key", "password_hash", "created", "updated"}
+
+
+async def test_same_password_gives_different_hashes(database: Any, ua: UserAuthentication) -> None:
+    await ua.register(username="ivan", password=PASSWORD)
+    await ua.register(username="judy", password=PASSWORD)
+
+    assert (await stored(database, "ivan"))["password_hash"] != (await stored(database, "judy"))["password_hash"]
+
+
+async def test_authenticate_rehashes_a_hash_made_with_outdated_parameters(database: Any) -> None:
+    old = UserAuthentication(PasswordHasher(memory_kib=8192, time_cost=1))
+    new = UserAuthentication(PasswordHasher(memory_kib=9216, time_cost=1))
+    user = (await old.register(username="kim", password=PASSWORD))["user"]
+    before = await stored(database, "kim")
+    assert "m=8192," in before["password_hash"]
+
+    assert await new.authenticate(username="kim", password="wrong password") != {"user": user}
+    assert (await stored(database, "kim"))["password_hash"] == before["password_hash"]  # a failure changes nothing
+
+    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user}
+    after = await stored(database, "kim")
+    assert after["password_hash"] != before["password_hash"]
+    assert after["password_hash"].startswith("$argon2id$v=19$m=9216,t=1,p=1$")
+    assert after["updated"] > before["updated"]
+
+    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user}
+    assert (await stored(database, "kim"))["password_hash"] == after["password_hash"]  # current: left alone
+    assert await old.authenticate(username="kim", password=PASSWORD) == {"user": user}  # still verifies
+
+
+async def test_hashing_does_not_block_the_event_loop(database: Any) -> None:
+    hasher = PasswordHasher(memory_kib=32768, time_cost=2)
+    started = time.perf_counter()
+    await hasher.hash(PASSWORD)
+    one_hash = time.perf_counter() - started
+    ua = UserAuthentication(hasher)
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append(time.perf_counter() - before - 0.005)
+
+    async def register_all() -> list[dict[str, Any]]:
+        try:
+            return await asyncio.gather(*(ua.register(username=f"user{i}", password=PASSWORD) for i in range(4)))
+        finally:
+            done.set()
+
+    started = time.perf_counter()
+    outs, _ = await asyncio.gather(register_all(), ticker())
+    elapsed = time.perf_counter() - started
+
+    assert all("user" in out for out in outs)
+    assert elapsed > one_hash  # the ticker ran all along the hashing
+    assert len(lags) >= 5
+    # Hashing on the loop would stall it for a whole hash (or four) at least once.
+    assert max(lags) < one_hash / 2, (max(lags), one_hash)
+
+
+async def test_a_password_with_a_lone_surrogate_is_refused_as_data_not_an_exception(
+    database: Any, ua: UserAuthentication
+) -> None:
+    """A JSON string may hold a lone UTF-16 surrogate ("\\ud800"), which json.loads keeps and
+    UTF-8 cannot encode: argon2 raises UnicodeEncodeError. Such a password must be an
+    expected failure (data), not an exception that becomes INTERNAL_SERVER_ERROR."""
+    lone = "\ud800" * 8
+    user = (await ua.register(username="zoe", password=PASSWORD))["user"]
+
+    outcomes = {}
+    for name, call in {
+        "register": lambda: ua.register(username="yan", password=lone),
+        "authenticate": lambda: ua.authenticate(username="zoe", password=lone),
+        "authenticate unknown": lambda: ua.authenticate(username="nobody", password=lone),
+        "new password": lambda: ua.changePassword(user=user, oldPassword=PASSWORD, newPassword=lone),
+        "old password": lambda: ua.changePassword(user=user, oldPassword=lone, newPassword="new password"),
+    }.items():
+        try:
+            outcomes[name] = code(await call())
+        except UnicodeEncodeError:
+            outcomes[name] = "raised UnicodeEncodeError"
+
+    assert outcomes == {
+        "register": "WEAK_PASSWORD",
+        "authenticate": "INVALID_CREDENTIALS",
+        "authenticate unknown": "INVALID_CREDENTIALS",
+        "new password": "WEAK_PASSWORD",
+        "old password": "INVALID_CREDENTIALS",
+    }
+
+
+# -- changePassword -----------------------------------------------------------------------
+
+
+async def test_change_password_replaces_the_old_password(database: Any, ua: UserAuthentication) -> None:
+    user = (await ua.register(username="leo", password=PASSWORD))["user"]
+    before = await stored(database, "leo")
+
+    assert await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password") == {"user": user}
+
+    assert code(await ua.authenticate(username="leo", password=PASSWORD)) == "INVALID_CREDENTIALS"
+    assert await ua.authenticate(username="leo", password="new password") == {"user": user}
+    after = await stored(database, "leo")
+    assert after["password_hash"] != before["password_hash"]
+    assert after["updated"] > before["updated"]
+    assert after["created"] == before["created"]
+
+
+async def test_change_password_with_a_wrong_old_password_changes_nothing(database: Any, ua: UserAuthentication) -> None:
+    user = (await ua.register(username="mia", password=PASSWORD))["user"]
+    before = await stored(database, "mia")
+
+    for old in ["wrong password", None, {"$gt": ""}]:
+        out = await ua.changePassword(user=user, oldPassword=old, newPassword="new password")
+        assert code(out) == "INVALID_CREDENTIALS"
+
+    assert await stored(database, "mia") == before
+    assert await ua.authenticate(username="mia", password=PASSWORD) == {"user": user}
+
+
+@pytest.mark.parametrize("new", ["x" * 7, "x" * 257, None, {"$gt": ""}], ids=repr)
+async def test_change_password_rejects_a_weak_new_password(database: Any, ua: UserAuthentication, new: Any) -> None:
+    user = (await ua.register(username="nick", password=PASSWORD))["user"]
+    before = await stored(database, "nick")
+
+    assert code(await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword=new)) == "WEAK_PASSWORD"
+    assert await stored(database, "nick") == before
+
+
+@pytest.mark.parametrize("user", [str(ObjectId()), "not-an-id", "", None, 7, {"$ne": None}], ids=repr)
+async def test_change_password_of_an_unknown_or_malformed_user_is_user_not_found(
+    ua: UserAuthentication, user: Any
+) -> None:
+    await ua.register(username="olga", password=PASSWORD)
+
+    out = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+
+    assert code(out) == "USER_NOT_FOUND"
+    assert "user" in await ua.authenticate(username="olga", password=PASSWORD)
+
+
+# -- deleteAccount ----------------------------------------------------------------------------
+
+
+async def test_delete_account_removes_the_user_once(database: Any, ua: UserAuthentication) -> None:
+    user = (await ua.register(username="pat", password=PASSWORD))["user"]
+    other = (await ua.register(username="quinn", password=PASSWORD))["user"]
+
+    assert await ua.deleteAccount(user=user) == {"user": user}
+    assert code(await ua.deleteAccount(user=user)) == "USER_NOT_FOUND"
+
+    assert await database[USERS].count_documents({}) == 1
+    assert await ua._checkUserExists(user=user) == [{"exists": False}]
+    assert code(await ua.authenticate(username="pat", password=PASSWORD)) == "INVALID_CREDENTIALS"
+    assert await ua._checkUserExists(user=other) == [{"exists": True}]
+    assert "user" in await ua.register(username="PAT", password=PASSWORD)  # the name is free again
+
+
+@pytest.mark.parametrize("user", [str(ObjectId()), "nope", None, {"$ne": None}, 1], ids=repr)
+async def test_delete_account_of_an_unknown_or_malformed_user_is_user_not_found(
+    database: Any, ua: UserAuthentication, user: Any
+) -> None:
+    await ua.register(username="rita", password=PASSWORD)
+
+    assert code(await ua.deleteAccount(user=user)) == "USER_NOT_FOUND"
+    assert await database[USERS].count_documents({}) == 1
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+async def test_check_user_exists(ua: UserAuthentication) -> None:
+    user = (await ua.register(username="sam", password=PASSWORD))["user"]
+
+    assert await ua._checkUserExists(user=user) == [{"exists": True}]
+    assert await ua._checkUserExists(user=str(ObjectId())) == [{"exists": False}]
+    for malformed in ["sam", "", "zz" * 12, None, 3, {"$ne": None}]:
+        assert await ua._checkUserExists(user=malformed) == [{"exists": False}]
+
+
+async def test_get_all_users_pages_in_id_order_without_hashes(database: Any, ua: UserAuthentication) -> None:
+    names = ["user1", "USER2", "user3", "user4", "user5"]
+    ids = [(await ua.register(username=name, password=PASSWORD))["user"] for name in names]
+    everyone = [{"user": user, "username": name} for user, name in zip(ids, names, strict=True)]
+    everyone.sort(key=lambda row: ObjectId(row["user"]))
+
+    assert await ua._getAllUsers() == everyone
+    assert all(set(row) == {"user", "username"} for row in await ua._getAllUsers())
+    assert await ua._getAllUsers(first=2) == everyone[:2]
+    assert await ua._getAllUsers(first=2, after=everyone[1]["user"]) == everyone[2:4]
+    assert await ua._getAllUsers(first=2, after=everyone[3]["user"]) == everyone[4:]
+    assert await ua._getAllUsers(first=1000, after=everyone[4]["user"]) == []
+    assert await ua._getAllUsers(after=str(ObjectId("0" * 24))) == everyone
+    # An `after` that names no user still pages from its position.
+    await ua.deleteAccount(user=everyone[2]["user"])
+    assert await ua._getAllUsers(first=1, after=everyone[2]["user"]) == everyone[3:4]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"first": 0},
+        {"first": 1001},
+        {"first": -1},
+        {"first": True},
+        {"first": "2"},
+        {"first": 2.0},
+        {"after": "nope"},
+        {"after": {"$gt": ""}},
+        {"after": 5},
+    ],
+    ids=repr,
+)
+async def test_get_all_users_answers_nothing_for_an_invalid_page(ua: UserAuthentication, arguments: Any) -> None:
+    await ua.register(username="tom", password=PASSWORD)
+
+    assert await ua._getAllUsers(**arguments) == []
+
+
+async def test_get_all_users_of_an_empty_set_is_empty(ua: UserAuthentication) -> None:
+    assert await ua._getAllUsers() == []
+
+
+async def test_get_username_by_id_and_get_username(ua: UserAuthentication) -> None:
+    user = (await ua.register(username="Uma", password=PASSWORD))["user"]
+
+    assert await ua._getUsernameById(user=user) == [{"username": "Uma"}]
+    assert await ua._getUsername(user=user) == [{"username": "Uma"}]
+    for unknown in [str(ObjectId()), "Uma", None, {"$ne": None}]:
+        assert await ua._getUsernameById(user=unknown) == []
+        assert await ua._getUsername(user=unknown) == []
+
+
+async def test_get_user_by_username_ignores_case(ua: UserAuthentication) -> None:
+    user = (await ua.register(username="Victor", password=PASSWORD))["user"]
+
+    for typed in ["Victor", "victor", "VICTOR"]:
+        assert await ua._getUserByUsername(username=typed) == [{"user": user}]
+    for unknown in ["victoria", "vi", {"$gt": ""}, None, 1]:
+        assert await ua._getUserByUsername(username=unknown) == []
+
+
+async def test_the_user_document_maps_the_collection(database: Any, ua: UserAuthentication) -> None:
+    user = (await ua.register(username="wendy", password=PASSWORD))["user"]
+
+    found = await User.get(ObjectId(user))
+
+    assert found is not None and found.key == "wendy" and found.username == "wendy"
