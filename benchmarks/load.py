@@ -82,8 +82,12 @@ async def gql(client: httpx.AsyncClient, url: str, query: str, token: str | None
     return body["data"]  # type: ignore[no-any-return]
 
 
-REGISTER = "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { __typename ... on AuthSuccess { user { id } session } } }"
-AUTHENTICATE = "mutation($u: String!, $p: String!) { authenticate(username: $u, password: $p) { __typename ... on AuthSuccess { session } } }"
+REGISTER = """mutation($u: String!, $p: String!) {
+  register(username: $u, password: $p) { __typename ... on AuthSuccess { user { id } session } }
+}"""
+AUTHENTICATE = """mutation($u: String!, $p: String!) {
+  authenticate(username: $u, password: $p) { __typename ... on AuthSuccess { session } }
+}"""
 USERNAME_BY_ID = "query($id: ID!) { usernameById(user: $id) }"
 
 
