@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sys
 from contextlib import ExitStack
 
 import uvicorn
@@ -28,6 +30,9 @@ def serve() -> None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
             os.environ["MONGODB_URL"] = database.url  # the workers' settings read it
             logging.getLogger("app").info("embedded database at %s (data in %s)", database.url, settings.data_dir)
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; exit through
+        # Python instead of dying of the signal, so the embedded database is stopped.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         uvicorn.run(
             "app.server.application:create_app",
             factory=True,

@@ -12,6 +12,9 @@ from passlib.context import CryptContext
 
 T = TypeVar("T")
 
+_WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+"""One pool per process, shared by every hasher: hashing is bound by the cores."""
+
 
 class PasswordHasher:
     """Hashes and verifies passwords with argon2id in worker threads.
@@ -31,10 +34,9 @@ class PasswordHasher:
             argon2__parallelism=parallelism,
         )
         self._dummy: str | None = None
-        self._workers = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
 
     async def _off_loop(self, fn: Callable[..., T], *args: str) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(_WORKERS, fn, *args)
 
     async def hash(self, password: str) -> str:
         return await self._off_loop(self._context.hash, password)

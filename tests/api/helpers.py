@@ -1,0 +1,121 @@
+"""What the API tests share: a running app with client helpers, queries, assertions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from app.database import Client
+
+USERS = "UserAuthentication.users"
+SESSIONS = "Sessioning.sessions"
+REQUESTS = "Requesting.requests"
+
+REGISTER = """
+mutation Register($username: String!, $password: String!) {
+  register(username: $username, password: $password) {
+    __typename
+    ... on AuthSuccess { user { id username } session expiresAt }
+    ... on UserError { code message }
+  }
+}
+"""
+
+AUTHENTICATE = """
+mutation Authenticate($username: String!, $password: String!) {
+  authenticate(username: $username, password: $password) {
+    __typename
+    ... on AuthSuccess { user { id username } session expiresAt }
+    ... on UserError { code message }
+  }
+}
+"""
+
+ME = "{ me { id username } }"
+
+
+@dataclass
+class Api:
+    app: Starlette
+    http: httpx.AsyncClient
+    mongo: Client
+    db_name: str
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        """POST /graphql; the decoded JSON body (asserting a 200)."""
+        response = await self.gql_response(query, variables, token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def gql_response(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+    async def rest(self, path: str, body: Any = None, *, content: bytes | None = None) -> httpx.Response:
+        """POST /api<path> with `body` as JSON (or raw `content`)."""
+        if content is not None:
+            return await self.http.post(f"/api{path}", content=content, headers={"Content-Type": "application/json"})
+        return await self.http.post(f"/api{path}", json=body)
+
+    async def register(self, username: str, password: str = "correct horse") -> tuple[str, str]:
+        """Register through GraphQL; (user id, session token)."""
+        body = await self.gql(REGISTER, {"username": username, "password": password})
+        result = body["data"]["register"]
+        assert result["__typename"] == "AuthSuccess", body
+        return result["user"]["id"], result["session"]
+
+    async def authenticate(self, username: str, password: str = "correct horse") -> str:
+        """Authenticate through GraphQL; the new session token."""
+        body = await self.gql(AUTHENTICATE, {"username": username, "password": password})
+        result = body["data"]["authenticate"]
+        assert result["__typename"] == "AuthSuccess", body
+        return result["session"]  # type: ignore[no-any-return]
+
+    async def me(self, token: str | None) -> dict[str, Any] | None:
+        body = await self.gql(ME, token=token)
+        assert "errors" not in body, body
+        return body["data"]["me"]  # type: ignore[no-any-return]
+
+    async def count(self, collection: str, query: dict[str, Any] | None = None) -> int:
+        return await self.mongo[self.db_name][collection].count_documents(query or {})
+
+    async def flush(self) -> None:
+        """Write the request journal now (it is written behind the responses)."""
+        journal = self.app.state.services.journal
+        if journal is not None:
+            await journal.flush()
+
+
+def assert_gql_error(body: dict[str, Any], code: str, field: str | None = None) -> dict[str, Any]:
+    """`body` is a GraphQL error with `extensions.code == code` and no data for the field
+    (`data` null for a non-null field, or `data[field]` null for a nullable one)."""
+    assert body.get("errors"), body
+    assert [error["extensions"]["code"] for error in body["errors"]] == [code], body
+    if field is None:
+        assert body["data"] is None, body
+    else:
+        assert body["data"] == {field: None}, body
+    return body["errors"][0]  # type: ignore[no-any-return]
+
+
+def assert_expiry(value: str, ttl: timedelta = timedelta(days=7)) -> datetime:
+    """An ISO 8601 timestamp in UTC, with its offset, about `ttl` from now."""
+    expires = datetime.fromisoformat(value)
+    assert expires.tzinfo is not None, value
+    assert expires.utcoffset() == timedelta(0), value
+    now = datetime.now(UTC)
+    assert now < expires, value
+    assert abs(expires - (now + ttl)) < timedelta(minutes=1), value
+    return expires
+
+
+StartApi = Callable[..., AbstractAsyncContextManager[Api]]
+"""The `start_api` fixture: `async with start_api(**settings) as api`."""

@@ -1,0 +1,159 @@
+"""`python -m app` as an operator runs it: no MONGODB_URL, so it starts the embedded
+database itself, serves the API, and on SIGTERM stops both."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from app.settings import Settings
+
+from .helpers import REGISTER
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP = 40.0
+SHUTDOWN = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def launcher_env(port: int, data_dir: Path) -> dict[str, str]:
+    """This environment without any of the app's settings, then just ours."""
+    settings = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
+    env.update(
+        PORT=str(port),
+        DATA_DIR=str(data_dir),
+        ARGON2_MEMORY_KIB="1024",
+        ARGON2_TIME_COST="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"python -m app exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/healthz did not answer within {STARTUP} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@dataclass
+class Run:
+    """What one run of `python -m app` showed, from start to SIGTERM."""
+
+    data_dir: Path
+    log: Path
+    register: httpx.Response
+    ready: int
+    database: list[psutil.Process]  # the launcher's descendants running the embedded database
+    exit_code: int | None  # None: still running SHUTDOWN s after SIGTERM
+    survivors: list[psutil.Process]  # descendants still running SHUTDOWN s after the launcher exited
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """Start `python -m app` in an empty directory, register a user, send SIGTERM."""
+    tmp_path = tmp_path_factory.mktemp("launcher")
+    port, data_dir, log = free_port(), tmp_path / "data", tmp_path / "app.log"
+    url = f"http://127.0.0.1:{port}"
+    children: list[psutil.Process] = []
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"],
+            cwd=tmp_path,
+            env=launcher_env(port, data_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_healthy(process, url, log)
+        children = psutil.Process(process.pid).children(recursive=True)
+        database = [child for child in children if "secantus" in " ".join(child_cmdline(child)).lower()]
+        variables = {"username": "alice", "password": "correct horse"}
+        register = httpx.post(f"{url}/graphql", json={"query": REGISTER, "variables": variables}, timeout=10.0)
+        ready = httpx.get(f"{url}/readyz", timeout=5.0).status_code
+
+        process.send_signal(signal.SIGTERM)
+        try:
+            exit_code: int | None = process.wait(timeout=SHUTDOWN)
+        except subprocess.TimeoutExpired:
+            exit_code = None
+        _, survivors = psutil.wait_procs(children, timeout=SHUTDOWN) if exit_code is not None else ([], children)
+        yield Run(data_dir, log, register, ready, database, exit_code, survivors)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+def child_cmdline(child: psutil.Process) -> list[str]:
+    with contextlib.suppress(psutil.Error):
+        return [str(part) for part in child.cmdline()]
+    return []
+
+
+@pytest.mark.launcher
+def test_python_m_app_serves_the_api_with_its_embedded_database(run: Run) -> None:
+    assert run.register.status_code == 200, run.output()
+    assert run.register.json()["data"]["register"]["__typename"] == "AuthSuccess", run.register.text
+    assert run.ready == 200
+    assert run.database, "no embedded database process among the launcher's children"
+    assert (run.data_dir / "db").is_dir()
+
+
+@pytest.mark.launcher
+def test_python_m_app_generates_a_private_development_jwt_key(run: Run) -> None:
+    key = run.data_dir / "jwt_secret"
+
+    assert key.stat().st_mode & 0o077 == 0
+    assert len(key.read_text().strip()) >= 32
+
+
+@pytest.mark.launcher
+def test_python_m_app_exits_on_sigterm(run: Run) -> None:
+    assert run.exit_code is not None, f"still running {SHUTDOWN} s after SIGTERM:\n{run.output()}"
+
+
+@pytest.mark.launcher
+def test_python_m_app_leaves_no_database_process_behind(run: Run) -> None:
+    assert run.database
+    assert run.survivors == [], f"still running after the launcher exited: {run.survivors}"
+
+
+@pytest.mark.launcher
+def test_python_m_app_shuts_down_through_its_own_cleanup_on_sigterm(run: Run) -> None:
+    # Killed by the signal's default action (-SIGTERM), a process runs no `finally`,
+    # ExitStack or atexit: the launcher's own stop of the embedded database is skipped
+    # and the daemon is left to the kernel's parent-death signal.
+    assert run.exit_code in (0, 128 + signal.SIGTERM), f"exit code {run.exit_code}:\n{run.output()}"
