@@ -18,6 +18,7 @@ from bson import ObjectId
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
 from app.concepts import DOCUMENTS
@@ -55,7 +56,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await client.close()
 
 
-app = Starlette(routes=[Route("/graphql", GraphQL(strawberry.Schema(query=Query)))], lifespan=lifespan)
+schema = strawberry.Schema(
+    query=Query, extensions=[lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+)
+app = Starlette(routes=[Route("/graphql", GraphQL(schema))], lifespan=lifespan)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)

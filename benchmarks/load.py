@@ -25,10 +25,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from app.database import EmbeddedDatabase
+
+from .http_client import Connection
 
 PASSWORD = "correct horse battery"
 
@@ -44,6 +45,7 @@ class Server:
     name: str
     process: subprocess.Popen[bytes]
     url: str
+    database_pid: int
 
     def cpu_seconds(self) -> float:
         times = psutil.Process(self.process.pid).cpu_times()
@@ -53,32 +55,29 @@ class Server:
         return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
 
 
-def start(name: str, module: str, env: dict[str, str]) -> Server:
+def start(name: str, module: str, env: dict[str, str], database: EmbeddedDatabase) -> Server:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", module], env={**env, "PORT": str(port)})
-    return Server(name, process, f"http://127.0.0.1:{port}")
+    return Server(name, process, f"http://127.0.0.1:{port}", database.pid)
 
 
-async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
+async def wait_ready(server: Server) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            response = await client.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
-            if response.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
+            connection = await Connection.open(server.url)
+            await connection.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
     raise RuntimeError(f"{server.name} did not start")
 
 
-async def gql(client: httpx.AsyncClient, url: str, query: str, token: str | None = None, **variables: object) -> dict:
+async def gql(connection: Connection, query: str, token: str | None = None, **variables: object) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = await client.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=headers)
-    response.raise_for_status()
-    body = response.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"][0]["message"])
+    status, body = await connection.post_json("/graphql", {"query": query, "variables": variables}, headers)
+    if status != 200 or body.get("errors"):
+        raise RuntimeError(f"{status}: {body}")
     return body["data"]  # type: ignore[no-any-return]
 
 
@@ -97,6 +96,8 @@ class Result:
     latencies: list[float]
     seconds: float
     cpu_ms: float
+    database_cpu_ms: float
+    client_cpu_ms: float
     failures: int
 
     def line(self) -> str:
@@ -105,7 +106,8 @@ class Result:
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         return (
             f"{self.name:<28} {len(ms):>6} req  {len(ms) / self.seconds:>8.0f} req/s  "
-            f"p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms  server CPU {self.cpu_ms / len(ms):>5.2f} ms/req  "
+            f"p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms  CPU ms/req: server {self.cpu_ms / len(ms):.2f}, "
+            f"database {self.database_cpu_ms / len(ms):.2f}, load client {self.client_cpu_ms / len(ms):.2f}  "
             f"failures {self.failures}"
         )
 
@@ -114,27 +116,44 @@ class Result:
         return statistics.median(self.latencies)
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def drive(
-    name: str, server: Server, count: int, concurrency: int, call: Callable[[int], Awaitable[object]]
+    name: str, server: Server, count: int, concurrency: int, call: Callable[[Connection, int], Awaitable[object]]
 ) -> Result:
+    """`count` calls from `concurrency` clients, each on its own keep-alive connection."""
     numbers = itertools.count()
     latencies: list[float] = []
     failures = 0
+    connections = [await Connection.open(server.url) for _ in range(concurrency)]
 
-    async def worker() -> None:
+    async def worker(connection: Connection) -> None:
         nonlocal failures
         while (i := next(numbers)) < count:
             started = time.perf_counter()
             try:
-                await call(i)
+                await call(connection, i)
             except Exception:
                 failures += 1
             latencies.append((time.perf_counter() - started) * 1000)
 
-    cpu = server.cpu_seconds()
+    cpu, database_cpu, client_cpu = server.cpu_seconds(), cpu_seconds(server.database_pid), cpu_seconds()
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, latencies, time.perf_counter() - started, (server.cpu_seconds() - cpu) * 1000, failures)
+    await asyncio.gather(*(worker(connection) for connection in connections))
+    for connection in connections:
+        await connection.close()
+    return Result(
+        name,
+        latencies,
+        time.perf_counter() - started,
+        (server.cpu_seconds() - cpu) * 1000,
+        (cpu_seconds(server.database_pid) - database_cpu) * 1000,
+        (cpu_seconds() - client_cpu) * 1000,
+        failures,
+    )
 
 
 async def run(requests: int, concurrency: int) -> None:
@@ -147,45 +166,42 @@ async def run(requests: int, concurrency: int) -> None:
             "DATA_DIR": tmp,
             "LOG_LEVEL": "WARNING",
         }
-        app = start("app", "app", env)
-        baseline = start("baseline", "benchmarks.baseline", env)
-        limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+        app = start("app", "app", env, database)
+        baseline = start("baseline", "benchmarks.baseline", env, database)
         try:
-            async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-                await wait_ready(client, app)
-                await wait_ready(client, baseline)
-                data = await gql(client, app.url, REGISTER, u="bench_user", p=PASSWORD)
-                user, token = data["register"]["user"]["id"], data["register"]["session"]
+            await wait_ready(app)
+            await wait_ready(baseline)
+            setup = await Connection.open(app.url)
+            data = await gql(setup, REGISTER, u="bench_user", p=PASSWORD)
+            await setup.close()
+            user, token = data["register"]["user"]["id"], data["register"]["session"]
 
-                async def engine_query(_: int) -> object:
-                    return await gql(client, app.url, USERNAME_BY_ID, token, id=user)
+            async def username_by_id(connection: Connection, _: int) -> object:
+                return await gql(connection, USERNAME_BY_ID, token, id=user)
 
-                async def baseline_query(_: int) -> object:
-                    return await gql(client, baseline.url, USERNAME_BY_ID, token, id=user)
+            async def authenticate(connection: Connection, _: int) -> object:
+                data = await gql(connection, AUTHENTICATE, u="bench_user", p=PASSWORD)
+                assert data["authenticate"]["__typename"] == "AuthSuccess"
+                return data
 
-                async def authenticate(_: int) -> object:
-                    data = await gql(client, app.url, AUTHENTICATE, u="bench_user", p=PASSWORD)
-                    assert data["authenticate"]["__typename"] == "AuthSuccess"
-                    return data
+            async def register(connection: Connection, i: int) -> object:
+                data = await gql(connection, REGISTER, u=f"user_{i}", p=PASSWORD)
+                assert data["register"]["__typename"] == "AuthSuccess"
+                return data
 
-                async def register(i: int) -> object:
-                    data = await gql(client, app.url, REGISTER, u=f"user_{i}", p=PASSWORD)
-                    assert data["register"]["__typename"] == "AuthSuccess"
-                    return data
-
-                await drive("warm-up", app, 300, concurrency, engine_query)
-                await drive("warm-up", baseline, 300, concurrency, baseline_query)
-                rss_before = app.rss_mb()
-                print(f"live server on loopback, {concurrency} concurrent clients, embedded database")
-                engine = await drive("usernameById (engine)", app, requests, concurrency, engine_query)
-                print(engine.line())
-                plain = await drive("usernameById (baseline)", baseline, requests, concurrency, baseline_query)
-                print(plain.line())
-                print(f"{'engine/baseline p50':<28} {engine.p50 / plain.p50:.2f}x")
-                light = max(requests // 10, 50)
-                print((await drive("authenticate", app, light, concurrency, authenticate)).line())
-                print((await drive("register", app, light, concurrency, register)).line())
-                print(f"app RSS {rss_before:.1f} MB -> {app.rss_mb():.1f} MB")
+            await drive("warm-up", app, 300, concurrency, username_by_id)
+            await drive("warm-up", baseline, 300, concurrency, username_by_id)
+            rss_before = app.rss_mb()
+            print(f"live server on loopback, {concurrency} concurrent clients, embedded database")
+            engine = await drive("usernameById (engine)", app, requests, concurrency, username_by_id)
+            print(engine.line())
+            plain = await drive("usernameById (baseline)", baseline, requests, concurrency, username_by_id)
+            print(plain.line())
+            print(f"{'engine/baseline p50':<28} {engine.p50 / plain.p50:.2f}x")
+            light = max(requests // 10, 50)
+            print((await drive("authenticate", app, light, concurrency, authenticate)).line())
+            print((await drive("register", app, light, concurrency, register)).line())
+            print(f"app RSS {rss_before:.1f} MB -> {app.rss_mb():.1f} MB")
         finally:
             for server in (app, baseline):
                 server.process.terminate()
