@@ -15,71 +15,17 @@ import asyncio
 import itertools
 import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from app.database import EmbeddedDatabase
 
 from .http_client import Connection
-
-PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    database_pid: int
-
-    def cpu_seconds(self) -> float:
-        times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
-
-    def rss_mb(self) -> float:
-        return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
-
-
-def start(name: str, module: str, env: dict[str, str], database: EmbeddedDatabase) -> Server:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", module], env={**env, "PORT": str(port)})
-    return Server(name, process, f"http://127.0.0.1:{port}", database.pid)
-
-
-async def wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = await Connection.open(server.url)
-            await connection.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{server.name} did not start")
-
-
-async def gql(connection: Connection, query: str, token: str | None = None, **variables: object) -> dict:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    status, body = await connection.post_json("/graphql", {"query": query, "variables": variables}, headers)
-    if status != 200 or body.get("errors"):
-        raise RuntimeError(f"{status}: {body}")
-    return body["data"]  # type: ignore[no-any-return]
-
+from .live import PASSWORD, Server, cpu_seconds, gql, start, wait_ready
 
 REGISTER = """mutation($u: String!, $p: String!) {
   register(username: $u, password: $p) { __typename ... on AuthSuccess { user { id } session } }
@@ -114,11 +60,6 @@ class Result:
     @property
     def p50(self) -> float:
         return statistics.median(self.latencies)
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
 
 
 async def drive(

@@ -1,0 +1,70 @@
+"""Live servers for the load runs: processes on loopback, their CPU and memory."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import psutil
+
+from app.database import EmbeddedDatabase
+
+from .http_client import Connection
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    database_pid: int
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def rss_mb(self) -> float:
+        return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
+
+
+def start(name: str, module: str, env: dict[str, str], database: EmbeddedDatabase) -> Server:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", module], env={**env, "PORT": str(port)})
+    return Server(name, process, f"http://127.0.0.1:{port}", database.pid)
+
+
+async def wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = await Connection.open(server.url)
+            await connection.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start")
+
+
+async def gql(connection: Connection, query: str, token: str | None = None, **variables: object) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    status, body = await connection.post_json("/graphql", {"query": query, "variables": variables}, headers)
+    if status != 200 or body.get("errors"):
+        raise RuntimeError(f"{status}: {body}")
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
