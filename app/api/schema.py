@@ -7,6 +7,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -115,14 +116,19 @@ def build_schema(*, max_depth: int = 10, max_aliases: int = 15, max_tokens: int 
     """The schema with its cross-cutting behaviour, in order: limits on what an operation
     may ask (rejected before execution), parse and validation caches, flow traces.
     Error codes and masking are in `Schema.process_errors`."""
+    # The limits' validation rules are made once: the validation cache is keyed by
+    # the rules, so rules made per request would never hit it.
+    limits = [
+        *QueryDepthLimiter(max_depth=max_depth, should_ignore=_introspection).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=1000),  # the cache itself is shared by every request
-            lambda: QueryDepthLimiter(max_depth=max_depth, should_ignore=_introspection),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: ParserCache(maxsize=1000),  # the caches are shared by every request
+            lambda: AddValidationRules(limits),
             lambda: ValidationCache(maxsize=1000),
             FlowTrace,
         ],

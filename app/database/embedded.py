@@ -102,11 +102,13 @@ class EmbeddedDatabase:
         config_path: str | os.PathLike[str] | None = None,
         startup_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        port: int | None = None,
     ) -> None:
         """`storage_path`: a directory (created if missing; reopened intact) or
         `":memory:"`; default DATA_DIR/db from `Settings`. `executable`: default
         `find_daemon()`. `config_path`: a secantusd.toml (e.g. to set cache_size);
-        default none at all."""
+        default none at all. `port`: listen there (e.g. to start a stopped database
+        again where its clients look for it); default a free one."""
         if storage_path is None:
             storage_path = Settings().data_dir / "db"
         memory = os.fspath(storage_path) == MEMORY
@@ -121,6 +123,7 @@ class EmbeddedDatabase:
         self._config_path = None if config_path is None else Path(config_path)
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
+        self._fixed_port = port
         self._process: subprocess.Popen[bytes] | None = None
         self._port: int | None = None
         self._owner_pid: int | None = None
@@ -167,8 +170,9 @@ class EmbeddedDatabase:
             config_path = self._config_path
             if config_path is None:
                 config_path = Path(cleanup.enter_context(_empty_config()))
-            for attempt in range(1, _PORT_ATTEMPTS + 1):
-                port = _free_port()
+            attempts = 1 if self._fixed_port is not None else _PORT_ATTEMPTS
+            for attempt in range(1, attempts + 1):
+                port = self._fixed_port or _free_port()
                 with self.log_path.open("ab") as log:
                     log_offset = log.tell()
                     process = self._spawn(executable, port, config_path, log)
@@ -176,16 +180,18 @@ class EmbeddedDatabase:
                     self._await_ready(process, port, log_offset)
                 except _PortTaken:
                     # Another process took the port between our probe and the
-                    # daemon's bind: try a new one.
+                    # daemon's bind: try a new one (unless the port was given).
                     logger.debug("embedded database: port %d taken (attempt %d)", port, attempt)
                     _end(process, self.stop_timeout)
+                    if self._fixed_port is not None:
+                        raise EmbeddedDatabaseError(f"port {port} of the embedded database is taken") from None
                     continue
                 except BaseException:
                     _end(process, self.stop_timeout)
                     raise
                 break
             else:
-                raise EmbeddedDatabaseError(f"the embedded database found no free port in {_PORT_ATTEMPTS} attempts")
+                raise EmbeddedDatabaseError(f"the embedded database found no free port in {attempts} attempts")
 
         self._process, self._port, self._owner_pid = process, port, os.getpid()
         atexit.register(self.stop)

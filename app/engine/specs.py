@@ -6,6 +6,7 @@ by hand, so they cannot drift from what the engine runs.
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 
 from .engine import CompiledSync, Engine
@@ -20,8 +21,11 @@ def specification(compiled: CompiledSync) -> str:
     if compiled.plan.steps:
         lines.append("where")
         lines.extend(f"    {step}" for step in compiled.plan.describe())
-    elif compiled.sync.where is not None and compiled.sync.doc:
-        lines.extend(["where", f"    {compiled.sync.doc}"])
+    elif compiled.sync.where is not None:
+        doc = inspect.getdoc(compiled.sync.where) or compiled.sync.doc
+        if doc:
+            lines.append("where")
+            lines.extend(f"    {line}" for line in doc.splitlines())
     lines.append("then")
     lines.extend(f"    {spec.qualname} ({describe_pattern(inputs)})" for spec, inputs in compiled.then)
     return "\n".join(lines)
@@ -38,14 +42,14 @@ def _node(qualname: str) -> str:
 def wiring_diagram(engine: Engine) -> str:
     """A Mermaid flowchart: a node per action, an edge per (sync, when action, then action)."""
     actions: dict[str, set[str]] = defaultdict(set)
-    edges: list[str] = []
+    edges: dict[str, None] = {}
     for compiled in engine.syncs:
         for pattern in compiled.patterns:
             for spec, _ in compiled.then:
                 for action in (pattern.action, spec):
                     actions[action.concept].add(action.name)
                 source, target = pattern.action.qualname, spec.qualname
-                edges.append(f"    {_node(source)} -->|{compiled.name}| {_node(target)}")
+                edges[f"    {_node(source)} -->|{compiled.name}| {_node(target)}"] = None
     lines = ["flowchart LR"]
     for concept in sorted(actions):
         lines.append(f"    subgraph {concept}")
