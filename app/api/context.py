@@ -11,17 +11,27 @@ from starlette.requests import Request
 from app.concepts.requesting import RequestHandler
 from app.engine import Flow
 
-from .errors import raise_request_error
+from .errors import BAD_USER_INPUT, ApiError, raise_request_error
 
 
 def client_address(request: Request, *, trust_proxy: bool) -> str | None:
-    """Who is calling: the socket's peer, or behind a trusted proxy the first
-    X-Forwarded-For entry (the address the proxy saw)."""
+    """Who is calling: the socket's peer, or behind a trusted proxy the last
+    X-Forwarded-For entry: the one our proxy appended (the address that connected to
+    it). Earlier entries are whatever the client chose to send."""
     if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
         if forwarded:
             return forwarded
     return request.client.host if request.client else None
+
+
+def is_text(value: str) -> bool:
+    """Valid Unicode text (no lone surrogates, which JSON allows): storable and hashable."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def bearer_token(request: Request) -> str | None:
@@ -47,6 +57,9 @@ class Context:
 
     async def request(self, path: str, **inputs: Any) -> dict[str, Any]:
         """`Requesting.request(path, session, client, **inputs)`; the response, or the request-level error raised."""
+        for name, value in inputs.items():
+            if isinstance(value, str) and not is_text(value):
+                raise ApiError(f"Argument {name} is not valid Unicode text.", BAD_USER_INPUT)
         response = await self.handler.handle(path, {"session": self.session, "client": self.client, **inputs})
         self.flows.append(response.flow)
         raise_request_error(response.body)

@@ -68,7 +68,7 @@ def assign_code(error: GraphQLError) -> None:
     """
     if isinstance(error.original_error, ApiError) or (error.extensions or {}).get("code"):
         return
-    if error.original_error is None:
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
         syntax = error.message.startswith("Syntax Error")
         error.extensions = {"code": "GRAPHQL_PARSE_FAILED" if syntax else BAD_USER_INPUT}
         return

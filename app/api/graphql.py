@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,6 +17,13 @@ from .schema import build_schema
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     """POST for everything, GET for queries only (never mutations), GraphiQL for browsers."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON nested too deeply for the parser is malformed input (400), not a crash."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         assert isinstance(request, Request)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .context import bearer_token, client_address
+from .context import bearer_token, client_address, is_text
 from .errors import BAD_USER_INPUT, rest_status
 
 MAX_STRING = 4096
@@ -74,6 +74,8 @@ def validate(fields: dict[str, Field], body: object) -> dict[str, Any]:
             raise InvalidBody(f"Field {name} must be {'a string' if field.kind is str else 'an integer'}.")
         elif isinstance(value, str) and len(value) > MAX_STRING:
             raise InvalidBody(f"Field {name} is too long.")
+        elif isinstance(value, str) and not is_text(value):
+            raise InvalidBody(f"Field {name} is not valid Unicode text.")
         else:
             inputs[name] = value
     return inputs
@@ -104,7 +106,7 @@ async def endpoint(request: Request) -> JSON:
         if isinstance(body, dict) and "session" in fields and body.get("session") is None:
             body = {**body, "session": bearer_token(request)}
         inputs = validate(fields, body)
-    except (ValueError, InvalidBody) as invalid:
+    except (ValueError, RecursionError) as invalid:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _error(400, message, BAD_USER_INPUT)
     inputs["client"] = client_address(request, trust_proxy=request.app.state.settings.trust_proxy)

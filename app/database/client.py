@@ -13,7 +13,7 @@ Client = AsyncMongoClient[dict[str, Any]]
 
 # Short timeouts: a request fails within ~1.5 s when the database is down, instead
 # of hanging for pymongo's default 30 s.
-_TIMEOUT_MS = 1500
+_TIMEOUT_MS = 1000
 # Bounds ping() whatever the client's own timeouts are.
 _PING_TIMEOUT = 2.0
 

@@ -26,10 +26,16 @@ UNAVAILABLE = "SERVICE_UNAVAILABLE"
 TIMEOUT = "TIMEOUT"
 
 
+INT64 = range(-(2**63), 2**63)
+
+
 def storable(value: Any) -> Any:
-    """A copy the database can store: text that is not valid Unicode is escaped."""
+    """A copy the database can store: text that is not valid Unicode is escaped,
+    integers beyond 64 bits become text."""
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        return str(value)
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -44,12 +44,20 @@ class RequestJournal:
             batch, self._buffer = self._buffer[: self._batch], self._buffer[self._batch :]
             try:
                 await RequestRecord.insert_many(batch)
-            except Exception as exc:
-                self.dropped += len(batch)
-                logger.warning("could not store %d request records: %s", len(batch), type(exc).__name__)
+            except Exception:
+                await self._one_by_one(batch)
         if self.dropped:
             logger.warning("%d request records were not stored", self.dropped)
             self.dropped = 0
+
+    async def _one_by_one(self, batch: list[RequestRecord]) -> None:
+        """After a failed batch: store what can be stored, so one bad record costs only itself."""
+        for record in batch:
+            try:
+                await record.insert()
+            except Exception as exc:
+                self.dropped += 1
+                logger.warning("could not store a request record for %s: %s", record.path, type(exc).__name__)
 
     async def close(self) -> None:
         if self._flusher is not None:

@@ -27,8 +27,8 @@ class TokenCodec:
 
     def decode(self, token: object) -> dict[str, Any] | None:
         """The claims of a valid, unexpired token of ours; None for anything else."""
-        if not isinstance(token, str) or not token:
-            return None
+        if not isinstance(token, str) or not token or not token.isascii():
+            return None  # a JWT is ASCII; anything else cannot be one of ours
         for key in self._keys:
             try:
                 claims: dict[str, Any] = jwt.decode(
