@@ -102,7 +102,7 @@ async def endpoint(request: Request) -> JSON:
     if fields is None:
         return _error(404, f"No such path: /api{path[:100]}.", "NOT_FOUND")
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(await request.body())
         if isinstance(body, dict) and "session" in fields and body.get("session") is None:
             body = {**body, "session": bearer_token(request)}
         inputs = validate(fields, body)
