@@ -43,7 +43,10 @@ class RequestJournal:
         while self._buffer:
             batch, self._buffer = self._buffer[: self._batch], self._buffer[self._batch :]
             try:
-                await RequestRecord.insert_many(batch)
+                # The records were built and validated by us: skip Beanie's per-document encoder.
+                await RequestRecord.get_pymongo_collection().insert_many(
+                    [record.model_dump(exclude={"id", "revision_id"}) for record in batch], ordered=False
+                )
             except Exception:
                 await self._one_by_one(batch)
         if self.dropped:
