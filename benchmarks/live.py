@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -68,3 +71,21 @@ async def gql(connection: Connection, query: str, token: str | None = None, **va
 def cpu_seconds(pid: int | None = None) -> float:
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
+
+
+def app_environment(database: EmbeddedDatabase, db_name: str, data_dir: str) -> dict[str, str]:
+    """The environment of a server under load: our database, a fixed key, quiet logs."""
+    return {
+        **os.environ,
+        "MONGODB_URL": database.url,
+        "MONGODB_DB": db_name,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "DATA_DIR": data_dir,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """(p50, p99) of a list of latencies."""
+    ordered = sorted(latencies)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import secrets
 import statistics
 import tempfile
 import time
@@ -25,7 +23,7 @@ from pathlib import Path
 from app.database import EmbeddedDatabase
 
 from .http_client import Connection
-from .live import PASSWORD, Server, cpu_seconds, gql, start, wait_ready
+from .live import PASSWORD, Server, app_environment, cpu_seconds, gql, percentiles, start, wait_ready
 
 REGISTER = """mutation($u: String!, $p: String!) {
   register(username: $u, password: $p) { __typename ... on AuthSuccess { user { id } session } }
@@ -47,9 +45,8 @@ class Result:
     failures: int
 
     def line(self) -> str:
-        ms = sorted(self.latencies)
-        p50 = statistics.median(ms)
-        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        ms = self.latencies
+        p50, p99 = percentiles(ms)
         return (
             f"{self.name:<28} {len(ms):>6} req  {len(ms) / self.seconds:>8.0f} req/s  "
             f"p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms  CPU ms/req: server {self.cpu_ms / len(ms):.2f}, "
@@ -99,14 +96,7 @@ async def drive(
 
 async def run(requests: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedDatabase(Path(tmp) / "db") as database:
-        env = {
-            **os.environ,
-            "MONGODB_URL": database.url,
-            "MONGODB_DB": "bench",
-            "JWT_SECRET": secrets.token_urlsafe(48),
-            "DATA_DIR": tmp,
-            "LOG_LEVEL": "WARNING",
-        }
+        env = app_environment(database, "bench", tmp)
         app = start("app", "app", env, database)
         baseline = start("baseline", "benchmarks.baseline", env, database)
         try:

@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
-import secrets
-import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -28,7 +25,7 @@ from pymongo import MongoClient
 from app.database import EmbeddedDatabase
 
 from .http_client import Connection
-from .live import PASSWORD, cpu_seconds, start, wait_ready
+from .live import PASSWORD, app_environment, cpu_seconds, percentiles, start, wait_ready
 
 QUERIES = {
     "register": "mutation($u: String!, $p: String!) { register(username: $u, password: $p) "
@@ -94,14 +91,7 @@ async def journey(connection: Connection, stats: Stats, name: str, rng: random.R
 
 async def run(requests: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedDatabase(Path(tmp) / "db") as database:
-        env = {
-            **os.environ,
-            "MONGODB_URL": database.url,
-            "MONGODB_DB": "mix",
-            "JWT_SECRET": secrets.token_urlsafe(48),
-            "DATA_DIR": tmp,
-            "LOG_LEVEL": "WARNING",
-        }
+        env = app_environment(database, "mix", tmp)
         app = start("app", "app", env, database)
         try:
             await wait_ready(app)
@@ -130,10 +120,9 @@ async def run(requests: int, concurrency: int) -> None:
             print(f"mix at {concurrency} concurrent clients: {stats.count} requests in {elapsed:.1f} s")
             print(f"{'operation':<16} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'failed':>6}")
             for kind, latencies in sorted(stats.latencies.items()):
-                ms = sorted(latencies)
-                p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+                p50, p99 = percentiles(latencies)
                 print(
-                    f"{kind:<16} {len(ms):>8} {len(ms) / elapsed:>7.0f} {statistics.median(ms):>8.1f} "
+                    f"{kind:<16} {len(latencies):>8} {len(latencies) / elapsed:>7.0f} {p50:>8.1f} "
                     f"{p99:>8.1f} {stats.failures[kind]:>6}"
                 )
             print(f"{'all':<16} {stats.count:>8} {stats.count / elapsed:>7.0f}")
