@@ -89,18 +89,16 @@ class RequestHandler:
         flow = Flow()
         inputs = {"session": None, "client": None, **inputs}  # always there, so syncs can match "none"
         run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
+        await asyncio.wait({run}, timeout=self.timeout)  # on timeout the flow goes on; only we stop waiting
         body: dict[str, Any] | Error | None
-        try:
-            await asyncio.wait_for(asyncio.shield(run), self.timeout)
-            body = self._response(flow)
-            if body is None:
-                body = self._no_response(path, flow)
-        except TimeoutError:
-            body = self._response(flow)
-            if body is None:
-                body = self._timed_out(path, flow, run)
-        except FlowError as failure:
+        if run.done() and isinstance(failure := run.exception(), FlowError):
             body = self._failed(path, failure)
+        elif run.done() and failure is not None:
+            raise failure
+        else:
+            body = self._response(flow)  # a slow flow may have responded already
+            if body is None:
+                body = self._no_response(path, flow) if run.done() else self._timed_out(path, flow, run)
         ms = (time.perf_counter() - started) * 1000
         if run.done():
             self._finish(path, inputs, dict(body), flow, ms)
@@ -123,8 +121,13 @@ class RequestHandler:
 
     def _timed_out(self, path: str, flow: Flow, run: asyncio.Future[Flow]) -> Error:
         logger.error("no response to %s within %ss [flow %s]", path, self.timeout, flow.id)
-        run.add_done_callback(lambda _: self._forget(flow))
+        run.add_done_callback(lambda done: self._after_timeout(done, flow))
         return error(TIMEOUT, f"The request took too long (flow {flow.id}).")
+
+    def _after_timeout(self, run: asyncio.Future[Flow], flow: Flow) -> None:
+        self._forget(flow)
+        if not run.cancelled() and run.exception() is not None:
+            logger.error("flow %s failed after its request timed out", flow.id, exc_info=run.exception())
 
     def _failed(self, path: str, failure: FlowError) -> Error:
         if isinstance(failure.cause, ConnectionFailure):
