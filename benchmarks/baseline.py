@@ -19,16 +19,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.types import Info
 
+from app.api.schema import guarded_operations
 from app.concepts import DOCUMENTS
 from app.concepts.sessioning import Session, TokenCodec
 from app.concepts.user_authentication import User
@@ -66,18 +59,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await client.close()
 
 
-limits = [
-    *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-]
 schema = strawberry.Schema(
     query=Query,
-    extensions=[
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: ParserCache(maxsize=1000),
-        lambda: AddValidationRules(limits),
-        lambda: ValidationCache(maxsize=1000),
-    ],
+    extensions=guarded_operations(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+    ),
 )
 # The same HTTP stack as the app (limits, caches, middleware), so the comparison
 # isolates what the engine and Requesting cost.

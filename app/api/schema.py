@@ -4,6 +4,8 @@ lives here; the syncs decide everything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -12,6 +14,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
@@ -112,27 +115,27 @@ class Schema(strawberry.Schema):
             assign_code(error)
 
 
-def build_schema(*, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000) -> Schema:
-    """The schema with its cross-cutting behaviour, in order: limits on what an operation
-    may ask (rejected before execution), parse and validation caches, flow traces.
-    Error codes and masking are in `Schema.process_errors`."""
-    # The limits' validation rules are made once: the validation cache is keyed by
-    # the rules, so rules made per request would never hit it.
+def guarded_operations(*, max_depth: int, max_aliases: int, max_tokens: int) -> list[Callable[[], SchemaExtension]]:
+    """Limits on what an operation may ask (rejected before execution), then parse
+    and validation caches. The limits' validation rules are made once: the validation
+    cache is keyed by the rules, so rules made per request would never hit it."""
     limits = [
         *QueryDepthLimiter(max_depth=max_depth, should_ignore=_introspection).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
-    return Schema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=1000),  # the caches are shared by every request
-            lambda: AddValidationRules(limits),
-            lambda: ValidationCache(maxsize=1000),
-            FlowTrace,
-        ],
-    )
+    return [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=1000),  # the caches are shared by every request
+        lambda: AddValidationRules(limits),
+        lambda: ValidationCache(maxsize=1000),
+    ]
+
+
+def build_schema(*, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000) -> Schema:
+    """The schema with its cross-cutting behaviour: guarded operations, then flow traces.
+    Error codes and masking are in `Schema.process_errors`."""
+    guards = guarded_operations(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens)
+    return Schema(query=Query, mutation=Mutation, extensions=[*guards, FlowTrace])
 
 
 def _introspection(ignored: IgnoreContext) -> bool:
