@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: PositiveInt = 1
     """Server processes; they share the launcher's (embedded) database."""
+    metrics: bool = True
+    """Serve Prometheus metrics at GET /metrics (keep that path off the public internet)."""
 
     # --- Password hashing ---------------------------------------------------------
     argon2_memory_kib: int = Field(default=19456, ge=8)

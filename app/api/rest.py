@@ -9,6 +9,7 @@ type is a 400 and invokes nothing. The valid body becomes the inputs of
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,11 +97,20 @@ def _error(status: int, message: str, code: str) -> JSON:
     return JSON({"error": message, "code": code}, status_code=status)
 
 
+def _rejected(request: Request, path: str, status: int, message: str, code: str, started: float) -> JSON:
+    """A request refused before any action ran, counted like the others (by the metrics)."""
+    observe = request.app.state.handler.observe
+    if observe is not None:
+        observe(path, code, time.perf_counter() - started)
+    return _error(status, message, code)
+
+
 async def endpoint(request: Request) -> JSON:
+    started = time.perf_counter()
     path = "/" + request.path_params["path"]
     fields = ROUTES.get(path)
     if fields is None:
-        return _error(404, f"No such path: /api{path[:100]}.", "NOT_FOUND")
+        return _rejected(request, path, 404, f"No such path: /api{path[:100]}.", "NOT_FOUND", started)
     try:
         body = json.loads(await request.body())
         if isinstance(body, dict) and "session" in fields and body.get("session") is None:
@@ -108,7 +118,7 @@ async def endpoint(request: Request) -> JSON:
         inputs = validate(fields, body)
     except (ValueError, RecursionError) as invalid:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
-        return _error(400, message, BAD_USER_INPUT)
+        return _rejected(request, path, 400, message, BAD_USER_INPUT, started)
     inputs["client"] = client_address(request, trust_proxy=request.app.state.settings.trust_proxy)
     response = await request.app.state.handler.handle(path, inputs)
     request.state.flows = [response.flow]

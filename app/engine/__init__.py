@@ -4,6 +4,7 @@ from .concepts import Secret
 from .engine import Engine
 from .errors import FlowError, SyncDeclarationError
 from .frames import Frames
+from .observers import Observer
 from .records import ActionRecord, Flow
 from .syncs import Sync, sync, syncs_in
 from .tracing import Trace, describe_flow, flow_tree, redact
@@ -16,6 +17,7 @@ __all__ = [
     "FlowError",
     "Frame",
     "Frames",
+    "Observer",
     "Secret",
     "Sync",
     "SyncDeclarationError",

@@ -13,6 +13,7 @@ from .concepts import ActionSpec, class_members, concept_name, is_query, read_ac
 from .errors import FlowError, SyncDeclarationError
 from .frames import Frames, Query, Without, maybe_await
 from .matching import Pattern, match_all
+from .observers import Observer
 from .records import ActionRecord, Flow
 from .syncs import Sync
 from .tracing import Trace, format_record, logger, redact_frame
@@ -90,6 +91,7 @@ class Engine:
         self._instances: dict[ActionSpec, object] = {}
         self._queries: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._index: dict[ActionSpec, _ActionIndex] = {}
+        self.observer: Observer | None = None
 
     # -- registration ---------------------------------------------------------
 
@@ -237,6 +239,8 @@ class Engine:
         except Exception as exc:
             raise FlowError(flow, sync, spec.qualname, exc) from exc
         flow.complete(record, output)
+        if self.observer is not None:
+            self.observer.action_completed(record)
         if self.trace is not Trace.OFF:
             logger.debug("%s", format_record(record, flow, self.secrets))
         index = self._index.get(spec)
@@ -263,6 +267,8 @@ class Engine:
 
     async def _fire(self, compiled: CompiledSync, frames: list[Frame], trigger: ActionRecord, flow: Flow) -> None:
         self._trace_frames(compiled, "fires with", frames, flow)
+        if self.observer is not None:
+            self.observer.sync_fired(compiled.name)
         for frame in frames:
             for spec, pattern in compiled.then:
                 try:

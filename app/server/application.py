@@ -16,6 +16,7 @@ from starlette.routing import Route
 from app.api import flows, rest
 from app.api.graphql import graphql_endpoint
 from app.database import EmbeddedDatabase, ping
+from app.observability.metrics import Metrics
 from app.settings import Settings
 
 from . import services
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (`python -m app`) instead starts it once and hands its URL to every worker."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    metrics = Metrics(rest.ROUTES) if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.services = running
             app.state.handler = running.handler
             app.state.engine = running.engine
+            if metrics is not None:
+                running.engine.observer = metrics
+                running.handler.observe = metrics.request_completed
             yield
 
     routes = [
@@ -62,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql_endpoint(settings), methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint))
     if settings.debug_flows:
         routes += flows.routes
     middleware = [Middleware(AccessLog), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]

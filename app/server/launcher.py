@@ -8,12 +8,14 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from contextlib import ExitStack
 
 import uvicorn
 
 from app.database import EmbeddedDatabase
 from app.engine import specs
+from app.observability.metrics import MULTIPROCESS_DIR
 from app.settings import Settings, jwt_secret
 
 from .application import configure_logging
@@ -30,6 +32,9 @@ def serve() -> None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
             os.environ["MONGODB_URL"] = database.url  # the workers' settings read it
             logging.getLogger("app").info("embedded database at %s (data in %s)", database.url, settings.data_dir)
+        if settings.metrics and settings.workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
+            # Each worker writes its figures here; a scrape of any of them adds up all.
+            os.environ[MULTIPROCESS_DIR] = stack.enter_context(tempfile.TemporaryDirectory(prefix="metrics-"))
         # uvicorn re-raises the SIGTERM it caught once it has shut down; exit through
         # Python instead of dying of the signal, so the embedded database is stopped.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,6 +79,8 @@ class RequestHandler:
         self.timeout = timeout
         self.journal = journal
         self.keep_for = keep_for
+        self.observe: Callable[[str, str | None, float], None] | None = None
+        """Told each request's path, error code (None if OK) and seconds: the metrics."""
 
     @property
     def secrets(self) -> Collection[str]:
@@ -102,7 +104,10 @@ class RequestHandler:
         ms = (time.perf_counter() - started) * 1000
         if run.done():
             self._finish(path, inputs, dict(body), flow, ms)
-        return Response(dict(body), flow, ms)
+        response = Response(dict(body), flow, ms)
+        if self.observe is not None:
+            self.observe(path, response.code, ms / 1000)
+        return response
 
     def _request_id(self, flow: Flow) -> str | None:
         root = flow.records[0] if flow.records else None
