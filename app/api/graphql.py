@@ -4,19 +4,49 @@ from __future__ import annotations
 
 import json
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from app.settings import Settings
 
 from .context import Context, bearer_token, client_address
+from .refusals import BAD_REQUEST, GRAPHQL_PATH, PERSISTED_QUERY_NOT_SUPPORTED, refusal
 from .schema import build_schema
 
 
+class Refused(HTTPException):
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
-    """POST for everything, GET for queries only (never mutations), GraphiQL for browsers."""
+    """POST for everything, GET for queries only (never mutations), GraphiQL for browsers.
+    A request it cannot take (a batch, a persisted query, no query) is answered with
+    GraphQL's error shape, like any other error of this endpoint."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except Refused as refused:
+            response = refusal(GRAPHQL_PATH, refused.status_code, refused.reason, refused.code)
+        except HTTPException as failure:
+            response = refusal(GRAPHQL_PATH, failure.status_code, failure.reason, BAD_REQUEST)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and "persistedQuery" in (data.extensions or {}):
+            raise Refused(400, "Persisted queries are not supported: send the query.", PERSISTED_QUERY_NOT_SUPPORTED)
+        return data
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON nested too deeply for the parser is malformed input (400), not a crash."""

@@ -21,7 +21,8 @@ from app.settings import Settings
 
 from . import services
 from .access_log import AccessLog
-from .limits import BodyLimit
+from .headers import SecurityHeaders
+from .limits import BodyLimit, JsonOnly
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -71,7 +72,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Route("/metrics", metrics.endpoint))
     if settings.debug_flows:
         routes += flows.routes
-    middleware = [Middleware(AccessLog), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(AccessLog),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(JsonOnly),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -46,6 +46,7 @@ def serve() -> None:
             workers=settings.workers,
             log_level=settings.log_level.lower(),
             access_log=False,
+            server_header=False,
             log_config=None,
         )
 

@@ -1,10 +1,12 @@
-"""Request body size limit, enforced before any endpoint reads the body."""
+"""What a request body must be (JSON, at most so large), checked before any endpoint reads it."""
 
 from __future__ import annotations
 
-import json
-
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import BAD_USER_INPUT
+from app.api.refusals import BAD_REQUEST, refusal
 
 
 class BodyTooLarge(Exception):
@@ -25,7 +27,7 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, receive, send)
             return
         seen = 0
 
@@ -48,15 +50,26 @@ class BodyLimit:
             await self.app(scope, counted, watch)
         except BodyTooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(scope, receive, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps({"error": "The request body is too large.", "code": "BAD_USER_INPUT"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = refusal(scope["path"], 413, "The request body is too large.", BAD_USER_INPUT)
+        await response(scope, receive, send)
+
+
+class JsonOnly:
+    """Answers 415 to a POST whose body is not `application/json`. Browsers send
+    text/plain and form bodies across origins without asking (no CORS preflight), so
+    taking only JSON keeps cross-site forms from calling the API."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            media_type = Headers(scope=scope).get("content-type", "").partition(";")[0].strip().lower()
+            if media_type != "application/json":
+                response = refusal(scope["path"], 415, "The request body must be application/json.", BAD_REQUEST)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,29 @@
+"""Requests refused before any operation runs, answered in the shape of the API they
+were sent to: GraphQL's `{"errors": [...]}` on /graphql, `{"error", "code"}` on /api."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+
+GRAPHQL_PATH = "/graphql"
+
+BAD_REQUEST = "BAD_REQUEST"
+"""The HTTP request itself is not one this API takes (not JSON, a batch, no query)."""
+PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+"""Apollo's code: a client sending persisted-query hashes falls back to full queries."""
+
+
+def graphql_body(message: str, code: str) -> dict[str, object]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def rest_body(message: str, code: str) -> dict[str, object]:
+    return {"error": message, "code": code}
+
+
+def refusal(path: str, status: int, message: str, code: str) -> Response:
+    """The error response for a request to `path` refused before it ran."""
+    body = graphql_body(message, code) if path == GRAPHQL_PATH else rest_body(message, code)
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
