@@ -62,6 +62,10 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """All configuration; construct once at startup (`Settings()`)."""
 
@@ -102,8 +106,14 @@ class Settings(BaseSettings):
     requesting_timeout: PositiveFloat = 10.0
     """Seconds a request waits for its flow to respond before it is answered with a
     timeout error, so a missing sync cannot hang a client."""
-    requesting_save_responses: bool = True
-    """Keep answered requests with their responses, for auditing and debugging flows."""
+    requesting_journal: Annotated[Literal["all", "default", "off"], BeforeValidator(_lower)] = "default"
+    """Which answered requests are kept in `Requesting.requests`, for auditing and
+    debugging: `default` keeps every failure and every request that changed state,
+    and a sample of the successful reads; `all` keeps every request; `off` none."""
+    requesting_sample_queries: float = Field(default=0.01, ge=0, le=1)
+    """The share of successful reads kept under REQUESTING_JOURNAL=default (0 to 1)."""
+    requesting_save_responses: bool | None = None
+    """Deprecated: `false` is REQUESTING_JOURNAL=off; use REQUESTING_JOURNAL instead."""
     requesting_ttl: PositiveInt = 7 * _DAY
     """Seconds requests are kept before they expire (bounds the collection's size)."""
 
@@ -166,6 +176,14 @@ class Settings(BaseSettings):
     def _check_debug_flows(self) -> Self:
         if self.debug_flows and self.production:
             raise ValueError("DEBUG_FLOWS cannot be enabled when PRODUCTION is set")
+        return self
+
+    @model_validator(mode="after")
+    def _read_save_responses(self) -> Self:
+        if self.requesting_save_responses is not None:
+            logger.warning("REQUESTING_SAVE_RESPONSES is deprecated: set REQUESTING_JOURNAL=all|default|off instead")
+            if not self.requesting_save_responses and "requesting_journal" not in self.model_fields_set:
+                self.requesting_journal = "off"
         return self
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.concepts import DOCUMENTS, Requesting, Sessioning, Throttling, UserAuthentication
-from app.concepts.requesting import RequestHandler, RequestJournal
+from app.concepts.requesting import JournalPolicy, RequestHandler, RequestJournal
 from app.concepts.sessioning import TokenCodec
 from app.concepts.throttling import Limit
 from app.concepts.user_authentication import PasswordHasher
@@ -66,7 +66,8 @@ def build_engine(settings: Settings, keys: list[str]) -> tuple[Engine, Requestin
 async def start(settings: Settings, url: str) -> Services:
     engine, requesting = build_engine(settings, signing_keys(settings))
     client = await connect(url, settings.mongodb_db, DOCUMENTS)
-    journal = RequestJournal() if settings.requesting_save_responses else None
+    policy = JournalPolicy(settings.requesting_journal, settings.requesting_sample_queries)
+    journal = RequestJournal(policy) if policy.mode != "off" else None
     handler = RequestHandler(
         engine,
         requesting,

@@ -30,7 +30,7 @@ def settings_for(database_url: str, db_name: str, **overrides: Any) -> Settings:
         "argon2_memory_kib": 1024,
         "argon2_time_cost": 1,
         "log_level": "INFO",
-        "requesting_save_responses": True,
+        "requesting_journal": "all",  # tests read the journal
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -108,6 +108,7 @@ class Trouble:
 
     def __init__(self) -> None:
         self.finished = asyncio.Event()
+        self.release = asyncio.Event()
 
     async def explode(self, why: str) -> DoneOut:
         if why == "database":
@@ -117,6 +118,10 @@ class Trouble:
     async def dawdle(self, seconds: float) -> DoneOut:
         await asyncio.sleep(seconds)
         self.finished.set()
+        return {"done": True}
+
+    async def hold(self) -> DoneOut:
+        await self.release.wait()
         return {"done": True}
 
 
@@ -147,10 +152,18 @@ def DawdleResponse(request, done):
     )
 
 
+@sync
+def HoldRequest(request):
+    return Sync(
+        when=[(Requesting.request, {"path": "/hold"}, {"request": request})],
+        then=[(Trouble.hold, {})],
+    )
+
+
 def trouble_handler(timeout: float = 10.0, journal: RequestJournal | None = None) -> tuple[RequestHandler, Trouble]:
     engine, requesting, trouble = Engine(), Requesting(), Trouble()
     engine.register(requesting, trouble)
-    engine.add_syncs([ExplodeRequest, DawdleRequest, DawdleResponse])
+    engine.add_syncs([ExplodeRequest, DawdleRequest, DawdleResponse, HoldRequest])
     return RequestHandler(engine, requesting, timeout=timeout, journal=journal), trouble
 
 
@@ -392,6 +405,19 @@ async def test_the_journal_records_a_failed_flow(database: Any, journal: Request
     record = await database[REQUESTS].find_one({})
     assert record is not None
     assert (record["path"], record["status"], record["flow"]) == ("/explode", "INTERNAL_SERVER_ERROR", response.flow.id)
+
+
+async def test_the_journal_records_a_timed_out_request(database: Any, journal: RequestJournal) -> None:
+    handler, trouble = trouble_handler(timeout=0.01, journal=journal)
+
+    response = await handler.handle("/hold", {})
+    await journal.flush()
+    trouble.release.set()
+
+    assert response.code == "TIMEOUT"
+    record = await database[REQUESTS].find_one({})
+    assert record is not None
+    assert (record["path"], record["status"], record["flow"]) == ("/hold", "TIMEOUT", response.flow.id)
 
 
 def record(i: int) -> RequestRecord:

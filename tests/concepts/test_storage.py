@@ -27,7 +27,7 @@ CREDENTIALS = {"username": "Alice", "password": "password123", "client": "203.0.
 
 
 async def test_users_and_sessions_survive_a_restart(mongo_client: Any, database_url: str, db_name: str) -> None:
-    settings = make_settings(mongodb_db=db_name)
+    settings = make_settings(mongodb_db=db_name, requesting_journal="all")
 
     services = await start(settings, database_url)
     try:

@@ -34,7 +34,7 @@ def test_defaults() -> None:
     assert settings.jwt_issuer == "concept-auth"
     assert settings.session_ttl == 7 * 24 * 3600
     assert settings.requesting_timeout == 10.0
-    assert settings.requesting_save_responses is True
+    assert (settings.requesting_journal, settings.requesting_sample_queries) == ("default", 0.01)
     assert settings.requesting_ttl == 7 * 24 * 3600
     assert settings.log_level == "INFO"
     assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
@@ -50,7 +50,7 @@ def test_read_from_the_environment_and_a_dotenv_file(monkeypatch: pytest.MonkeyP
     dotenv.write_text("PORT=9000\nSESSION_TTL=60\nMONGODB_DB=from_file\n")
     monkeypatch.setenv("MONGODB_DB", "from_env")  # the environment wins over .env
     monkeypatch.setenv("MONGODB_URL", "mongodb://db.example:27017/?replicaSet=rs0")
-    monkeypatch.setenv("REQUESTING_SAVE_RESPONSES", "false")
+    monkeypatch.setenv("REQUESTING_JOURNAL", "OFF")
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "state"))
 
@@ -58,10 +58,42 @@ def test_read_from_the_environment_and_a_dotenv_file(monkeypatch: pytest.MonkeyP
 
     assert (settings.port, settings.session_ttl, settings.mongodb_db) == (9000, 60, "from_env")
     assert settings.mongodb_url == "mongodb://db.example:27017/?replicaSet=rs0"
-    assert settings.requesting_save_responses is False
+    assert settings.requesting_journal == "off"
     assert settings.log_level == "DEBUG"
     assert settings.data_dir == tmp_path / "state"
     assert "db.example" not in repr(settings)  # a URL may carry credentials
+
+
+@pytest.mark.parametrize(
+    ("environment", "journal"),
+    [
+        ({"REQUESTING_SAVE_RESPONSES": "false"}, "off"),
+        ({"REQUESTING_SAVE_RESPONSES": "true"}, "default"),
+        ({"REQUESTING_SAVE_RESPONSES": "false", "REQUESTING_JOURNAL": "all"}, "all"),
+    ],
+)
+def test_the_deprecated_save_responses_still_turns_the_journal_off_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, environment: dict[str, str], journal: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with caplog.at_level(logging.WARNING, "app.settings"):
+        settings = load()
+
+    assert settings.requesting_journal == journal
+    assert "REQUESTING_SAVE_RESPONSES is deprecated" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("REQUESTING_JOURNAL", "some"), ("REQUESTING_SAMPLE_QUERIES", "1.5"), ("REQUESTING_SAMPLE_QUERIES", "-0.1")],
+)
+def test_a_journal_setting_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=name.lower()):
+        load()
 
 
 @pytest.mark.parametrize("variable", ["JWT_SECRET", "JWT_SECRET_PREVIOUS"])

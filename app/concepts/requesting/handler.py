@@ -103,7 +103,8 @@ class RequestHandler:
                 body = self._no_response(path, flow) if run.done() else self._timed_out(path, flow, run)
         ms = (time.perf_counter() - started) * 1000
         if run.done():
-            self._finish(path, inputs, dict(body), flow, ms)
+            self._forget(flow)  # a timed-out flow is forgotten when it ends
+        self._journal(path, inputs, dict(body), flow, ms)
         response = Response(dict(body), flow, ms)
         if self.observe is not None:
             self.observe(path, response.code, ms / 1000)
@@ -146,9 +147,9 @@ class RequestHandler:
         if request is not None:
             self.requesting.forget(request)
 
-    def _finish(self, path: str, inputs: dict[str, Any], body: dict[str, Any], flow: Flow, ms: float) -> None:
-        self._forget(flow)
-        if self.journal is None:
+    def _journal(self, path: str, inputs: dict[str, Any], body: dict[str, Any], flow: Flow, ms: float) -> None:
+        failed = "error" in body
+        if self.journal is None or not self.journal.policy.keeps(failed=failed, read=not changed_state(flow)):
             return
         now = datetime.now(UTC)
         self.journal.add(
@@ -156,10 +157,18 @@ class RequestHandler:
                 path=path,
                 inputs=storable(redact(inputs, self.secrets)),
                 response=storable(redact(body, self.secrets)),
-                status=str(body.get("code", INTERNAL)) if "error" in body else "OK",
+                status=str(body.get("code", INTERNAL)) if failed else "OK",
                 ms=round(ms, 3),
                 flow=flow.id,
                 time=now,
                 expires=now + self.keep_for,
             )
         )
+
+
+def changed_state(flow: Flow) -> bool:
+    """Whether the flow invoked an action of a concept besides Requesting. Concepts
+    change state only through actions, so a request whose flow invoked none was a read,
+    whatever its route: nothing to declare per route, and a read that does write (say,
+    a session's last use) counts as the write it is."""
+    return len({record.action.concept for record in flow.records}) > 1

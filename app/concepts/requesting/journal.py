@@ -1,14 +1,41 @@
-"""Write-behind storage of answered requests: batched, off the request's path."""
+"""Write-behind storage of answered requests: which ones are kept, batched, off the request's path."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
+from dataclasses import dataclass
+from typing import Literal
 
 from .documents import RequestRecord
 
 logger = logging.getLogger(__name__)
+
+JournalMode = Literal["all", "default", "off"]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPolicy:
+    """Which answered requests the journal keeps.
+
+    The journal is for auditing and debugging: what changed and what went wrong.
+    `default` keeps every request that failed or changed state and only a sample of
+    the successful reads, which are most of the traffic and that no one reads back
+    (`me` alone would be most of the records). `all` keeps everything, `off` nothing.
+    """
+
+    mode: JournalMode = "all"
+    sample_queries: float = 1.0
+    """The share of successful reads kept under `default`, from 0 to 1."""
+
+    def keeps(self, *, failed: bool, read: bool) -> bool:
+        if self.mode == "off":
+            return False
+        if self.mode == "all" or failed or not read:
+            return True
+        return random.random() < self.sample_queries
 
 
 class RequestJournal:
@@ -20,7 +47,10 @@ class RequestJournal:
     records are dropped (and counted in the log), never the requests themselves.
     """
 
-    def __init__(self, *, batch: int = 500, delay: float = 0.25, limit: int = 20_000) -> None:
+    def __init__(
+        self, policy: JournalPolicy = JournalPolicy(), *, batch: int = 500, delay: float = 0.25, limit: int = 20_000
+    ) -> None:
+        self.policy = policy
         self._batch = batch
         self._delay = delay
         self._limit = limit

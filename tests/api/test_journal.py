@@ -1,0 +1,112 @@
+"""Which requests the journal (`Requesting.requests`) keeps under each REQUESTING_JOURNAL,
+through the app and a real database, and that every record it keeps is free of secrets."""
+
+from __future__ import annotations
+
+import pytest
+from bson import json_util
+
+from .helpers import AUTHENTICATE, REQUESTS, Api, StartApi
+from .test_account import CHANGE_PASSWORD_NO_USER
+from .test_users import USERNAME
+
+PASSWORD, NEW_PASSWORD, WRONG_PASSWORD = "first Pa55word", "second Pa55word", "wrong Pa55word"
+
+READ, WRITE, FAILURE = "read", "write", "failure"
+TRAFFIC = [  # what `traffic` makes, in order
+    ("/UserAuthentication/register", "OK", WRITE),
+    ("/me", "OK", READ),
+    ("/me", "OK", READ),
+    ("/UserAuthentication/_getUsernameById", "OK", READ),
+    ("/logout", "OK", WRITE),
+    ("/UserAuthentication/_getUsernameById", "UNAUTHENTICATED", FAILURE),
+    ("/UserAuthentication/authenticate", "INVALID_CREDENTIALS", FAILURE),
+    ("/UserAuthentication/register", "INVALID_USERNAME", FAILURE),
+]
+
+
+async def traffic(api: Api) -> None:
+    """Reads, writes and failures (a read's among them), over GraphQL and REST."""
+    user, token = await api.register("alice", PASSWORD)
+    assert (await api.me(token)) == {"id": user, "username": "alice"}
+    assert (await api.rest("/me", {"session": token})).json()["username"] == "alice"
+    assert (await api.gql(USERNAME, {"user": user}, token=token))["data"] == {"usernameById": "alice"}
+    assert (await api.gql("mutation { logout { ok } }", token=token))["data"] == {"logout": {"ok": True}}
+    assert (await api.gql(USERNAME, {"user": user}))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    wrong = await api.gql(AUTHENTICATE, {"username": "alice", "password": WRONG_PASSWORD})
+    assert wrong["data"]["authenticate"]["code"] == "INVALID_CREDENTIALS"
+    assert (await api.rest("/UserAuthentication/register", {"username": "x", "password": PASSWORD})).status_code == 400
+
+
+async def kept(api: Api) -> list[tuple[str, str]]:
+    await api.flush()
+    records = await api.mongo[api.db_name][REQUESTS].find({}, sort=[("time", 1)]).to_list()
+    return [(record["path"], record["status"]) for record in records]
+
+
+def of(*kinds: str) -> list[tuple[str, str]]:
+    """The requests of `traffic` of these kinds, in the order they were made."""
+    return [(path, status) for path, status, kind in TRAFFIC if kind in kinds]
+
+
+@pytest.mark.parametrize(
+    ("setting", "sample", "expected"),
+    [
+        ("all", 0.0, of(READ, WRITE, FAILURE)),
+        ("default", 0.0, of(WRITE, FAILURE)),
+        ("default", 1.0, of(READ, WRITE, FAILURE)),
+        ("off", 1.0, []),
+    ],
+    ids=["all", "default, no reads sampled", "default, every read sampled", "off"],
+)
+async def test_the_requests_kept_under_each_setting(
+    start_api: StartApi, setting: str, sample: float, expected: list[tuple[str, str]]
+) -> None:
+    async with start_api(requesting_journal=setting, requesting_sample_queries=sample) as api:
+        await traffic(api)
+
+        assert await kept(api) == expected
+        assert (api.app.state.services.journal is None) == (setting == "off")
+
+
+async def test_the_default_keeps_writes_and_failures_and_a_sample_of_reads(start_api: StartApi) -> None:
+    """The default setting itself (1% of reads): every write and failure is kept, however
+    many reads there are, and the reads kept are a few at most."""
+    async with start_api(requesting_journal="default") as api:
+        user, token = await api.register("alice", PASSWORD)
+        for _ in range(20):
+            await api.me(token)
+        assert (await api.gql(USERNAME, {"user": user}))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+        records = await kept(api)
+        assert [r for r in records if r[0] != "/me"] == [
+            ("/UserAuthentication/register", "OK"),
+            ("/UserAuthentication/_getUsernameById", "UNAUTHENTICATED"),
+        ]
+        assert api.app.state.services.journal.policy.sample_queries == 0.01
+
+
+@pytest.mark.parametrize(("setting", "sample"), [("all", 0.0), ("default", 0.0), ("default", 1.0)])
+async def test_no_record_kept_holds_a_secret(start_api: StartApi, setting: str, sample: float) -> None:
+    async with start_api(requesting_journal=setting, requesting_sample_queries=sample) as api:
+        tokens = [(await api.register("alice", PASSWORD))[1], await api.authenticate("alice", PASSWORD)]
+        await api.me(tokens[0])
+        changed = await api.gql(CHANGE_PASSWORD_NO_USER, {"old": PASSWORD, "new": NEW_PASSWORD}, token=tokens[0])
+        assert changed["data"]["changePassword"]["__typename"] == "ChangePasswordSuccess", changed
+        wrong = await api.rest("/login", {"username": "alice", "password": WRONG_PASSWORD})
+        assert wrong.json()["code"] == "INVALID_CREDENTIALS"
+        tokens.append((await api.rest("/login", {"username": "alice", "password": NEW_PASSWORD})).json()["session"])
+        assert (await api.rest("/logout", {"session": tokens[1]})).json()["code"] == "UNAUTHENTICATED"
+        assert (await api.rest("/logout", {})).status_code == 401
+
+        await api.flush()
+        records = await api.mongo[api.db_name][REQUESTS].find({}).to_list()
+
+    assert len(records) >= 7
+    for record in records:
+        raw = json_util.dumps(record)
+        for secret in [PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, *tokens]:
+            assert secret not in raw, record
+        for part in (record["inputs"], record["response"]):
+            for key in {"password", "oldPassword", "newPassword", "session"} & set(part):
+                assert part[key] in ("***", None), record
