@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from app.api import flows, rest
+from app.api import flows, graphiql, rest
 from app.api.graphql import graphql_endpoint
 from app.database import EmbeddedDatabase, ping
 from app.observability.metrics import Metrics
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/graphql", graphql_endpoint(settings), methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
+        *graphiql.routes,
     ]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint))
