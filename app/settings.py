@@ -7,6 +7,7 @@ variables take precedence over `.env`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ JWT_SECRET_FILE = "jwt_secret"
 """The file in DATA_DIR holding the generated secret when JWT_SECRET is not set."""
 
 _DAY = 24 * 60 * 60
+
+_WARNED = "CONCEPT_AUTH_DEVELOPMENT_KEY_WARNED"
+"""Set once the development key was warned about, so the workers do not repeat it."""
 
 # Fields whose raw input must never appear in a validation error, not even in the
 # structured `errors()`/`json()` (which `hide_input_in_errors` does not cover).
@@ -64,6 +68,19 @@ def _upper(value: Any) -> Any:
 
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
+
+
+def _list(value: Any) -> Any:
+    """A JSON list, or the comma-separated items people write at a shell."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError("must be a JSON list or comma-separated values") from None
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
 
 
 class Settings(BaseSettings):
@@ -144,8 +161,9 @@ class Settings(BaseSettings):
     """Lexical tokens per GraphQL document, checked before parsing the whole of it."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 beyond)."""
-    cors_origins: list[str] = []
-    """Origins allowed to call the API from a browser (JSON list); none = same origin only."""
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_list)] = []
+    """Origins allowed to call the API from a browser (a JSON list or comma-separated);
+    none = same origin only."""
     trust_proxy: bool = False
     """Take the client address from X-Forwarded-For (set only behind a proxy that writes it)."""
 
@@ -159,7 +177,13 @@ class Settings(BaseSettings):
 
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False
-    """Set in production deployments (the Docker image does): debugging aids refuse to start."""
+    """Set in production deployments (the Docker image does): JWT_SECRET and MONGODB_URL
+    are required, debugging aids refuse to start, introspection and GraphiQL are off."""
+    graphql_introspection: bool | None = None
+    """Answer introspection queries and suggest field names in errors. Unset = on,
+    except in production (where codegen reads schema.graphql instead)."""
+    graphiql: bool | None = None
+    """Serve GraphiQL to browsers at /graphql. Unset = on, except in production."""
     debug_flows: bool = False
     """Show each request's flow: `extensions.flow` in GraphQL responses, `X-Flow-Id` on
     REST responses, and the recent flows at /flows. Inputs and outputs are shown with
@@ -187,6 +211,25 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_production(self) -> Self:
+        if self.production:
+            missing = [name for name in ("jwt_secret", "mongodb_url") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(
+                    f"PRODUCTION is set, so {' and '.join(name.upper() for name in missing)} must be set too "
+                    "(a generated key and the embedded database are for development)"
+                )
+        return self
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.production if self.graphql_introspection is None else self.graphql_introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
+
+    @model_validator(mode="after")
     def _check_argon2(self) -> Self:
         # Argon2 needs at least 8 KiB of memory per lane.
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
@@ -210,17 +253,42 @@ class Settings(BaseSettings):
             raise ValidationError.from_exception_data(error.title, details, hide_input=True) from None
 
 
+class ConfigurationError(Exception):
+    """Settings that cannot work; its message is one line per problem, no traceback needed."""
+
+
+def load_settings() -> Settings:
+    """`Settings()`, with any invalid value reported as a ConfigurationError."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigurationError("\n".join(_describe(line) for line in error.errors())) from None
+    except SettingsError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def _describe(line: Any) -> str:
+    """`NAME: what is wrong`, naming the environment variable and never its value."""
+    message = str(line["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    fields = [str(part) for part in line["loc"] if isinstance(part, str)]
+    return f"{fields[0].upper()}: {message}" if fields else message
+
+
 def jwt_secret(settings: Settings) -> str:
     """The key that signs tokens: JWT_SECRET, or else the development key in
     DATA_DIR/jwt_secret, generated (64 random bytes, URL-safe, mode 0600) on first use.
 
-    The fallback logs a warning each time, because tokens signed with a key that lives
+    The fallback logs a warning once per launch (the marker in the environment is
+    inherited by the server's workers), because tokens signed with a key that lives
     next to the data do not survive a fresh DATA_DIR and cannot be shared by hosts.
     """
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     path = settings.data_dir / JWT_SECRET_FILE
     secret = _read_or_create_secret(path)
+    if os.environ.get(_WARNED) == str(path):
+        return secret
+    os.environ[_WARNED] = str(path)
     logger.warning(
         "JWT_SECRET is not set: signing tokens with the generated development key in %s. "
         "Production must set JWT_SECRET (at least %d bytes).",

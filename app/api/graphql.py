@@ -77,5 +77,6 @@ def graphql_endpoint(settings: Settings) -> GraphQLEndpoint:
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
+        introspection=settings.introspection_enabled,
     )
-    return GraphQLEndpoint(schema)
+    return GraphQLEndpoint(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None)

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext, Info
 from .context import Context
 from .errors import assign_code
 from .extensions import FlowTrace
+from .introspection import closed_rules, hide_suggestions
 from .types import (
     AuthResult,
     AuthSuccess,
@@ -109,19 +110,27 @@ class Mutation:
 
 
 class Schema(strawberry.Schema):
+    suggestions = True
+    """Whether errors may suggest similar field and type names."""
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Every error leaves with `extensions.code`; only unexpected ones are logged."""
         for error in errors:
             assign_code(error)
+            if not self.suggestions:
+                hide_suggestions(error)
 
 
-def guarded_operations(*, max_depth: int, max_aliases: int, max_tokens: int) -> list[Callable[[], SchemaExtension]]:
+def guarded_operations(
+    *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool = True
+) -> list[Callable[[], SchemaExtension]]:
     """Limits on what an operation may ask (rejected before execution), then parse
     and validation caches. The limits' validation rules are made once: the validation
     cache is keyed by the rules, so rules made per request would never hit it."""
     limits = [
         *QueryDepthLimiter(max_depth=max_depth, should_ignore=_introspection).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        *([] if introspection else closed_rules()),
     ]
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
@@ -131,11 +140,18 @@ def guarded_operations(*, max_depth: int, max_aliases: int, max_tokens: int) -> 
     ]
 
 
-def build_schema(*, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000) -> Schema:
+def build_schema(
+    *, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000, introspection: bool = True
+) -> Schema:
     """The schema with its cross-cutting behaviour: guarded operations, then flow traces.
-    Error codes and masking are in `Schema.process_errors`."""
-    guards = guarded_operations(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens)
-    return Schema(query=Query, mutation=Mutation, extensions=[*guards, FlowTrace])
+    Error codes and masking are in `Schema.process_errors`. Without `introspection`,
+    the schema neither answers introspection nor suggests names in errors."""
+    guards = guarded_operations(
+        max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens, introspection=introspection
+    )
+    built = Schema(query=Query, mutation=Mutation, extensions=[*guards, FlowTrace])
+    built.suggestions = introspection
+    return built
 
 
 def _introspection(ignored: IgnoreContext) -> bool:

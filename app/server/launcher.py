@@ -13,10 +13,10 @@ from contextlib import ExitStack
 
 import uvicorn
 
-from app.database import EmbeddedDatabase
+from app.database import EmbeddedDatabase, EmbeddedDatabaseError
 from app.engine import specs
 from app.observability.metrics import MULTIPROCESS_DIR
-from app.settings import Settings, jwt_secret
+from app.settings import ConfigurationError, Settings, jwt_secret, load_settings
 
 from .application import configure_logging
 from .services import build_engine
@@ -24,9 +24,10 @@ from .services import build_engine
 
 def serve() -> None:
     """Run the server: the embedded database if MONGODB_URL is unset, then uvicorn."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     jwt_secret(settings)  # create the development key once, before any worker needs it
+    announce(settings)
     with ExitStack() as stack:
         if settings.mongodb_url is None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
@@ -51,9 +52,23 @@ def serve() -> None:
         )
 
 
+def announce(settings: Settings) -> None:
+    """Say where the API is, and what a setting does not do across workers."""
+    log = logging.getLogger("app")
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    graphiql = f"GraphiQL at {url} in a browser" if settings.graphiql_enabled else "GraphiQL off (production)"
+    log.info("GraphQL at %s; REST at http://%s:%d/api/...; %s", url, settings.host, settings.port, graphiql)
+    if settings.debug_flows and settings.workers > 1:
+        log.warning(
+            "DEBUG_FLOWS with WORKERS=%d: each worker keeps only the flows it ran, so /flows shows one "
+            "worker's flows and a flow id from another worker is not found; use WORKERS=1 to debug flows",
+            settings.workers,
+        )
+
+
 def show(what: str, fmt: str) -> None:
     """Print the registered syncs as specifications, or their wiring diagram."""
-    settings = Settings()
+    settings = load_settings()
     engine, _ = build_engine(settings, ["not a key: nothing is signed when printing syncs"])
     if what == "graph":
         print(specs.wiring_diagram(engine), end="")
@@ -71,7 +86,13 @@ def main(argv: list[str] | None = None) -> None:
     printing.add_argument("--format", choices=["text", "markdown"], default="text")
     commands.add_parser("graph", help="print the wiring diagram (Mermaid)")
     args = parser.parse_args(argv)
-    if args.command in (None, "serve"):
-        serve()
-    else:
-        show(args.command, getattr(args, "format", "text"))
+    try:
+        if args.command in (None, "serve"):
+            serve()
+        else:
+            show(args.command, getattr(args, "format", "text"))
+    except (ConfigurationError, EmbeddedDatabaseError) as error:
+        # A setting or a missing program, not a bug: the reason, without a traceback.
+        for line in str(error).splitlines():
+            print(f"python -m app: {line}", file=sys.stderr)
+        sys.exit(2)

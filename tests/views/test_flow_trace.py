@@ -157,7 +157,8 @@ def test_debug_flows_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="DEBUG_FLOWS"):
         Settings(_env_file=None, debug_flows=True, production=True)
     assert Settings(_env_file=None, debug_flows=True).debug_flows
-    assert Settings(_env_file=None, production=True).production
+    production = {"jwt_secret": "k" * 40, "mongodb_url": "mongodb://db.example"}
+    assert Settings(_env_file=None, production=True, **production).production
 
 
 # -- The access log -------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""`python -m app` as deployed: PRODUCTION=true closes the schema and GraphiQL and
+requires real keys and a real database; configuration errors are one line each; the
+start-up log says where the API is, once per launch whatever the workers."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.test_launcher import free_port, launcher_env
+
+from .conftest import AppProcess, running_apps
+
+pytestmark = pytest.mark.launcher
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+MISSPELT = "{ mee { id } }"  # graphql-core would suggest `me`
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[dict[str, AppProcess]]:
+    production = {
+        "PRODUCTION": "true",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "MONGODB_URL": database_url,
+        "MONGODB_DB": f"production_{uuid.uuid4().hex}",
+    }
+    settings = {
+        "closed": production,
+        "opened": {**production, "GRAPHQL_INTROSPECTION": "true", "GRAPHIQL": "true"},
+        "development": {
+            "WORKERS": "2",
+            "DEBUG_FLOWS": "true",
+            "CORS_ORIGINS": "http://localhost:3000, https://app.example",
+        },
+    }
+    with running_apps(tmp_path_factory.mktemp("production"), *settings.values()) as running:
+        yield dict(zip(settings, running, strict=True))
+
+
+def gql(app: AppProcess, query: str) -> dict[str, Any]:
+    response = httpx.post(f"{app.url}/graphql", json={"query": query}, timeout=10.0)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def graphiql(app: AppProcess) -> httpx.Response:
+    return httpx.get(f"{app.url}/graphql", headers={"Accept": "text/html"}, timeout=10.0)
+
+
+def test_production_answers_no_introspection(apps: dict[str, AppProcess]) -> None:
+    body = gql(apps["closed"], INTROSPECTION)
+
+    assert body.get("data") is None, body
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}, body
+    assert all("introspection has been disabled" in error["message"] for error in body["errors"]), body
+
+
+def test_production_suggests_no_names(apps: dict[str, AppProcess]) -> None:
+    closed, opened = gql(apps["closed"], MISSPELT), gql(apps["opened"], MISSPELT)
+
+    assert "Did you mean" in opened["errors"][0]["message"], opened  # the check below can fail
+    assert closed["errors"][0]["message"] == "Cannot query field 'mee' on type 'Query'.", closed
+    assert "me" not in closed["errors"][0]["message"].replace("'mee'", "")
+
+
+def test_production_serves_no_graphiql(apps: dict[str, AppProcess]) -> None:
+    response = graphiql(apps["closed"])
+
+    assert response.status_code == 404, response.text
+    assert "graphiql" not in response.text.lower()
+
+
+def test_production_still_answers_operations_and_typename(apps: dict[str, AppProcess]) -> None:
+    assert gql(apps["closed"], "{ __typename me { id } }") == {"data": {"__typename": "Query", "me": None}}
+
+
+def test_settings_open_introspection_and_graphiql_in_production(apps: dict[str, AppProcess]) -> None:
+    body = gql(apps["opened"], INTROSPECTION)
+
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert graphiql(apps["opened"]).status_code == 200
+
+
+def test_the_start_up_log_says_where_graphql_and_graphiql_are(apps: dict[str, AppProcess]) -> None:
+    development, closed = apps["development"], apps["closed"]
+
+    assert f"GraphQL at {development.url}/graphql" in development.output()
+    assert f"GraphiQL at {development.url}/graphql in a browser" in development.output()
+    assert f"GraphQL at {closed.url}/graphql" in closed.output()
+    assert "GraphiQL off" in closed.output()
+
+
+def test_the_development_key_warning_prints_once_per_launch_with_two_workers(apps: dict[str, AppProcess]) -> None:
+    output = apps["development"].output()
+
+    assert output.count("Application startup complete") == 2, output  # both workers ran
+    assert output.count("JWT_SECRET is not set") == 1, output
+
+
+def test_debug_flows_with_several_workers_is_warned_about_at_start_up(apps: dict[str, AppProcess]) -> None:
+    output = apps["development"].output()
+
+    assert "DEBUG_FLOWS with WORKERS=2: each worker keeps only the flows it ran" in output, output
+    assert "DEBUG_FLOWS with" not in apps["closed"].output()
+
+
+def test_cors_origins_may_be_comma_separated(apps: dict[str, AppProcess]) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    for origin in ["http://localhost:3000", "https://app.example"]:
+        response = httpx.options(f"{apps['development'].url}/graphql", headers={"Origin": origin, **preflight})
+
+        assert response.status_code == 200, response.text
+        assert response.headers["access-control-allow-origin"] == origin
+
+
+# -- refusing to start ------------------------------------------------------------------------
+
+
+def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app` with these settings, expected to exit at once."""
+    env = {**launcher_env(free_port(), tmp_path / "data"), **settings}
+    return subprocess.run(
+        [sys.executable, "-m", "app"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        (
+            {"PRODUCTION": "true"},
+            "python -m app: PRODUCTION is set, so JWT_SECRET and MONGODB_URL must be set too "
+            "(a generated key and the embedded database are for development)",
+        ),
+        (
+            {"PRODUCTION": "true", "JWT_SECRET": "k" * 40},
+            "python -m app: PRODUCTION is set, so MONGODB_URL must be set too "
+            "(a generated key and the embedded database are for development)",
+        ),
+        (
+            {"PORT": "eighty"},
+            "python -m app: PORT: Input should be a valid integer, unable to parse string as an integer",
+        ),
+        (
+            {"CORS_ORIGINS": '["http://a.example"'},
+            "python -m app: CORS_ORIGINS: must be a JSON list or comma-separated values",
+        ),
+        (
+            {"JWT_SECRET": "too short"},
+            "python -m app: JWT_SECRET: must be at least 32 bytes (got 9); "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"',
+        ),
+        (
+            {"LOG_LEVEL": "LOUD"},
+            "python -m app: LOG_LEVEL: Input should be 'CRITICAL', 'ERROR', 'WARNING', 'INFO' or 'DEBUG'",
+        ),
+    ],
+    ids=["production without key or database", "production without database", "port", "cors", "key", "log level"],
+)
+def test_a_configuration_error_is_one_clear_line(tmp_path: Path, settings: dict[str, str], line: str) -> None:
+    result = start(tmp_path, **settings)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [line], result.stderr
+    assert "too short" not in result.stderr  # a secret is never echoed
+    assert not (tmp_path / "data").exists()  # nothing was started
