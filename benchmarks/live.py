@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,17 +13,11 @@ from dataclasses import dataclass
 
 import psutil
 
-from app.database import EmbeddedDatabase
+from app.database import EmbeddedDatabase, free_port
 
 from .http_client import Connection
 
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -87,5 +80,7 @@ def app_environment(database: EmbeddedDatabase, db_name: str, data_dir: str) -> 
 
 def percentiles(latencies: list[float]) -> tuple[float, float]:
     """(p50, p99) of a list of latencies."""
-    ordered = sorted(latencies)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    if len(latencies) < 2:
+        return latencies[0], latencies[0]
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return cuts[49], cuts[98]

@@ -10,7 +10,6 @@ LoginRequest in auth.py.)
 from app.concepts import Requesting, Throttling, UserAuthentication
 from app.engine import Frames, Sync, Var, sync
 
-LOGIN_PATHS = ("/UserAuthentication/authenticate", "/login")
 RATE_LIMITED = {"error": "Too many failed attempts; try again later.", "code": "RATE_LIMITED"}
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.datastructures import State
 from starlette.requests import Request
 
-from app.concepts.requesting import RequestHandler
 from app.engine import Flow
 
 from .errors import BAD_USER_INPUT, ApiError, raise_request_error
+from .handler import RequestHandler
 
 
 def client_address(request: Request, *, trust_proxy: bool) -> str | None:

@@ -1,15 +1,14 @@
 """The database: connecting to it, and the embedded one for running without MongoDB."""
 
 from .client import Client, connect, ping
-from .embedded import DAEMON, MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, find_daemon
+from .embedded import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
 
 __all__ = [
-    "DAEMON",
     "MEMORY",
     "Client",
     "EmbeddedDatabase",
     "EmbeddedDatabaseError",
     "connect",
-    "find_daemon",
+    "free_port",
     "ping",
 ]

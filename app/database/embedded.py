@@ -172,7 +172,7 @@ class EmbeddedDatabase:
                 config_path = Path(cleanup.enter_context(_empty_config()))
             attempts = 1 if self._fixed_port is not None else _PORT_ATTEMPTS
             for attempt in range(1, attempts + 1):
-                port = self._fixed_port or _free_port()
+                port = self._fixed_port or free_port()
                 with self.log_path.open("ab") as log:
                     log_offset = log.tell()
                     process = self._spawn(executable, port, config_path, log)
@@ -328,7 +328,8 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now (the OS's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]

@@ -16,7 +16,7 @@ from .matching import Pattern, match_all
 from .observers import Observer
 from .records import ActionRecord, Flow
 from .syncs import Sync
-from .tracing import Trace, format_record, logger, redact_frame
+from .tracing import Trace, format_record, logger
 from .vars import Frame, Var, bind
 
 
@@ -29,7 +29,6 @@ class CompiledSync:
     patterns: tuple[Pattern, ...]
     plan: Frames
     then: tuple[tuple[ActionSpec, dict[str, Any]], ...]
-    secret_vars: frozenset[Var]
 
     @property
     def name(self) -> str:
@@ -153,7 +152,6 @@ class Engine:
             raise SyncDeclarationError(f"sync {sync.name}: `when` has no pattern")
         patterns = []
         bound: set[Var] = set()
-        secret_vars: set[Var] = set()
         for i, (ref, inputs, outputs) in enumerate(sync.when):
             where = f"when pattern {i + 1}"
             spec = self._action(sync, where, ref)
@@ -162,7 +160,6 @@ class Engine:
             patterns.append(Pattern.of(spec, inputs, outputs))
             for pattern in (inputs, outputs):
                 bound |= {v for v in pattern.values() if isinstance(v, Var)}
-                secret_vars |= self._secret_vars(pattern)
         plan = sync.where_plan()
         for step in plan.steps:
             if isinstance(step, Query | Without) and step.fn not in self._queries:
@@ -171,9 +168,6 @@ class Engine:
                     "which is not a query of a registered concept"
                 )
         bound |= plan.binds()
-        for step in plan.steps:
-            if isinstance(step, Query):
-                secret_vars |= self._secret_vars(step.outputs)
         then = []
         for i, (ref, inputs) in enumerate(sync.then):
             where = f"then action {i + 1}"
@@ -191,14 +185,8 @@ class Engine:
                 raise SyncDeclarationError(
                     f"sync {sync.name}: {where}: missing required input(s) {', '.join(sorted(missing))}"
                 )
-            secret_vars |= self._secret_vars(inputs)
             then.append((spec, dict(inputs)))
-        secret_vars |= {v for v in sync.vars if v.name in self.secrets}
-        return CompiledSync(index, sync, tuple(patterns), plan, tuple(then), frozenset(secret_vars))
-
-    def _secret_vars(self, pattern: dict[str, Any]) -> set[Var]:
-        """Variables bound at a key that some concept declares secret (e.g. `password`)."""
-        return {v for k, v in pattern.items() if isinstance(v, Var) and k in self.secrets}
+        return CompiledSync(index, sync, tuple(patterns), plan, tuple(then))
 
     # -- running ----------------------------------------------------------------
 
@@ -258,7 +246,6 @@ class Engine:
         """The frames a sync fires with for this completion: its matches, through its where."""
         frames = match_all(compiled.patterns, trigger, flow)
         if frames and compiled.plan.steps:
-            self._trace_frames(compiled, "matched", frames, flow)
             try:
                 frames = await compiled.plan.run(frames, self._resolver(flow))
             except Exception as exc:
@@ -266,7 +253,6 @@ class Engine:
         return frames
 
     async def _fire(self, compiled: CompiledSync, frames: list[Frame], trigger: ActionRecord, flow: Flow) -> None:
-        self._trace_frames(compiled, "fires with", frames, flow)
         if self.observer is not None:
             self.observer.sync_fired(compiled.name)
         for frame in frames:
@@ -297,12 +283,6 @@ class Engine:
             return call
 
         return resolve
-
-    def _trace_frames(self, compiled: CompiledSync, what: str, frames: list[Any], flow: Flow) -> None:
-        if self.trace is Trace.VERBOSE:
-            secrets = self.secrets | {v.name for v in compiled.secret_vars}
-            shown = [redact_frame(frame, secrets) for frame in frames]
-            logger.debug("sync %s %s %s [flow %s]", compiled.name, what, shown, flow.id)
 
     def find_flow(self, flow_id: str) -> Flow | None:
         return next((flow for flow in self.recent if flow.id == flow_id), None)

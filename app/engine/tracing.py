@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Any
 
 from .records import ActionRecord, Flow
-from .vars import Frame
 
 logger = logging.getLogger("app.engine")
 
@@ -17,11 +16,10 @@ REDACTED = "***"
 
 
 class Trace(StrEnum):
-    """How much the engine logs (at DEBUG): nothing, one line per action, or frames too."""
+    """How much the engine logs (at DEBUG): nothing, or one line per action."""
 
     OFF = "off"
     TRACE = "trace"
-    VERBOSE = "verbose"
 
 
 def redact(value: Any, secrets: Collection[str]) -> Any:
@@ -31,10 +29,6 @@ def redact(value: Any, secrets: Collection[str]) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v, secrets) for v in value]
     return value
-
-
-def redact_frame(frame: Frame, secrets: Collection[str]) -> dict[str, Any]:
-    return {var.name: REDACTED if var.name in secrets else redact(value, secrets) for var, value in frame.items()}
 
 
 def format_record(record: ActionRecord, flow: Flow, secrets: Collection[str]) -> str:

@@ -1,4 +1,9 @@
-"""What a request body must be (JSON, at most so large), checked before any endpoint reads it."""
+"""What a request body must be (JSON, at most so large), checked before any endpoint reads it.
+
+Starlette (1.x) has its own (`Starlette(max_body_size=...)`), but it answers a
+plain-text "Content Too Large", not the API's JSON error with a code, and only once
+the endpoint reads the body; hence this one.
+"""
 
 from __future__ import annotations
 

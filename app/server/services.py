@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.api.handler import RequestHandler
+from app.api.journal import JournalPolicy, RequestJournal
 from app.concepts import DOCUMENTS, Requesting, Sessioning, Throttling, UserAuthentication
-from app.concepts.requesting import JournalPolicy, RequestHandler, RequestJournal
 from app.concepts.sessioning import TokenCodec
 from app.concepts.throttling import Limit
 from app.concepts.user_authentication import PasswordHasher

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from app.database import free_port
 from app.settings import Settings
 
 from .helpers import REGISTER
@@ -25,12 +25,6 @@ from .helpers import REGISTER
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP = 40.0
 SHUTDOWN = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def launcher_env(port: int, data_dir: Path) -> dict[str, str]:

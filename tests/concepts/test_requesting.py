@@ -14,15 +14,17 @@ import pytest
 from bson import json_util
 from pymongo.errors import ServerSelectionTimeoutError
 
+from app.api.handler import RequestHandler
+from app.api.journal import RequestJournal
 from app.concepts import Requesting
-from app.concepts.requesting import RequestHandler, RequestJournal, RequestRecord
+from app.concepts.requesting import RequestRecord
 from app.engine import Engine, FlowError, Sync, sync
 from app.server.services import build_engine, signing_keys
 
 from .helpers import make_settings
 
 REQUESTS = "Requesting.requests"
-HANDLER_LOG = "app.concepts.requesting.handler"
+HANDLER_LOG = "app.api.handler"
 CLIENT = "203.0.113.7"  # the API adds the caller's address to every request
 
 # -- the concept ------------------------------------------------------------------------------
@@ -447,7 +449,7 @@ async def test_the_journal_drops_the_oldest_records_beyond_its_limit(
     for i in range(5):
         journal.add(record(i))
 
-    with caplog.at_level(logging.WARNING, "app.concepts.requesting.journal"):
+    with caplog.at_level(logging.WARNING, "app.api.journal"):
         await journal.close()
 
     assert sorted(r["path"] for r in await database[REQUESTS].find({}).to_list()) == ["/p2", "/p3", "/p4"]

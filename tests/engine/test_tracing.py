@@ -72,18 +72,6 @@ async def test_trace_prints_one_line_per_action_with_flow_id_and_firing_sync(
     assert not any("fires with" in line for line in lines)
 
 
-async def test_verbose_prints_the_frames_too(debug_log: pytest.LogCaptureFixture) -> None:
-    _, _, flow_id = await unlock("verbose")
-
-    lines = engine_lines(debug_log)
-    frames = [line for line in lines if line.startswith("sync ")]
-    assert any(line.startswith("sync UnlockRequest matched [{") for line in frames)
-    assert any(line.startswith("sync UnlockRequest fires with [{") for line in frames)
-    assert any(line.startswith("sync UnlockResponse fires with [{") and "'count': 1" in line for line in frames)
-    assert all(f"[flow {flow_id}]" in line for line in frames)
-    assert len(lines) - len(frames) == 3  # plus the action lines
-
-
 async def test_off_prints_nothing(debug_log: pytest.LogCaptureFixture) -> None:
     _, counter, _ = await unlock("off")
 
@@ -91,12 +79,9 @@ async def test_off_prints_nothing(debug_log: pytest.LogCaptureFixture) -> None:
     assert engine_lines(debug_log) == []
 
 
-@pytest.mark.parametrize("trace", ["trace", "verbose"])
-async def test_a_secret_parameter_is_printed_as_stars_and_never_in_clear(
-    debug_log: pytest.LogCaptureFixture, trace: str
-) -> None:
+async def test_a_secret_parameter_is_printed_as_stars_and_never_in_clear(debug_log: pytest.LogCaptureFixture) -> None:
     """`password` is Secret in Counter.unlock; Requesting.request takes it under the same key."""
-    await unlock(trace)
+    await unlock("trace")
 
     assert PASSWORD not in debug_log.text
     request_line, unlock_line = (
@@ -105,49 +90,3 @@ async def test_a_secret_parameter_is_printed_as_stars_and_never_in_clear(
     )
     assert "'password': '***'" in request_line
     assert "'password': '***'" in unlock_line
-
-
-@sync
-def CheckPasswordLength(request, secret_word):
-    """The password is passed through Requesting under its key, bound to a differently named variable."""
-    return Sync(
-        when=[(Requesting.request, {"path": "/check", "password": secret_word}, {"request": request})],
-        where=lambda frames: frames.filter(lambda frame: len(frame[secret_word]) >= 8),
-        then=[(Requesting.respond, {"request": request, "strong": True})],
-    )
-
-
-async def test_a_secret_bound_to_an_aliased_variable_is_stars_in_verbose_frames(
-    debug_log: pytest.LogCaptureFixture,
-) -> None:
-    requesting = Requesting()
-    engine = engine_with(requesting, Counter(), syncs=[CheckPasswordLength], trace="verbose")
-
-    flow = await engine.run(Requesting.request, {"path": "/check", "password": PASSWORD})
-
-    assert requesting.responses == {flow.root.output["request"]: {"strong": True}}
-    assert PASSWORD not in debug_log.text
-    assert "'secret_word': '***'" in debug_log.text
-
-
-@sync
-def CheckPasswordLengthSameName(request, password):
-    """The variable has the secret key's name (and no then action takes it as a Secret)."""
-    return Sync(
-        when=[(Requesting.request, {"path": "/check", "password": password}, {"request": request})],
-        where=lambda frames: frames.filter(lambda frame: len(frame[password]) >= 8),
-        then=[(Requesting.respond, {"request": request, "strong": True})],
-    )
-
-
-async def test_a_secret_bound_to_a_variable_of_the_same_name_is_stars_in_verbose_frames(
-    debug_log: pytest.LogCaptureFixture,
-) -> None:
-    requesting = Requesting()
-    engine = engine_with(requesting, Counter(), syncs=[CheckPasswordLengthSameName], trace="verbose")
-
-    flow = await engine.run(Requesting.request, {"path": "/check", "password": PASSWORD})
-
-    assert requesting.responses == {flow.root.output["request"]: {"strong": True}}
-    assert PASSWORD not in debug_log.text
-    assert "'password': '***'" in debug_log.text

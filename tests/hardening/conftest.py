@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.database import free_port
 from tests.api.conftest import api, start_api
 from tests.api.helpers import REGISTER
-from tests.api.test_launcher import free_port, launcher_env, wait_until_healthy
+from tests.api.test_launcher import launcher_env, wait_until_healthy
 
 __all__ = ["AppProcess", "api", "running_apps", "start_api"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ class Pending:
     path: str
     inputs: dict[str, Any]
     response: dict[str, Any] | None = None
-    ignored: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Requesting:
@@ -54,7 +53,6 @@ class Requesting:
         elif pending.response is None:
             pending.response = response
         else:
-            pending.ignored.append(response)
             logger.warning("second response to request %s ignored (keys: %s)", request, sorted(response))
         return {"request": request}
 

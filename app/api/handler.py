@@ -12,11 +12,10 @@ from typing import Any
 
 from pymongo.errors import ConnectionFailure
 
+from app.concepts.outputs import Error, error
+from app.concepts.requesting import Requesting, RequestRecord
 from app.engine import Engine, Flow, FlowError, redact
 
-from ..outputs import Error, error
-from .concept import Requesting
-from .documents import RequestRecord
 from .journal import RequestJournal
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from .documents import RequestRecord
+from app.concepts.requesting import RequestRecord
 
 logger = logging.getLogger(__name__)
 
