@@ -70,8 +70,8 @@ async def test_the_requests_kept_under_each_setting(
 
 
 async def test_the_default_keeps_writes_and_failures_and_a_sample_of_reads(start_api: StartApi) -> None:
-    """The default setting itself (1% of reads): every write and failure is kept, however
-    many reads there are, and the reads kept are a few at most."""
+    """The setting as shipped (1% of reads sampled): every write and failure is kept
+    among the reads, whichever of the reads the sample takes."""
     async with start_api(requesting_journal="default") as api:
         user, token = await api.register("alice", PASSWORD)
         for _ in range(20):
