@@ -169,11 +169,14 @@ class Settings(BaseSettings):
 
     # --- Login throttling ------------------------------------------------------------------
     throttle_username_failures: PositiveInt = 5
-    """Failed logins for one username within the window before further attempts are refused."""
+    """Failed logins for one username (and failed old-password checks of `changePassword`
+    for one user) within the window before further attempts are refused."""
     throttle_address_failures: PositiveInt = 50
     """Failed logins from one client address within the window (several users share addresses)."""
+    throttle_address_registrations: PositiveInt = 20
+    """Registrations from one client address within the window."""
     throttle_window: PositiveInt = 15 * 60
-    """Seconds the failures are counted over, and refused attempts wait."""
+    """Seconds attempts are counted over, and refused attempts wait."""
 
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False

@@ -75,6 +75,7 @@ def app_environment(database: EmbeddedDatabase, db_name: str, data_dir: str) -> 
         "JWT_SECRET": secrets.token_urlsafe(48),
         "DATA_DIR": data_dir,
         "LOG_LEVEL": "WARNING",
+        "THROTTLE_ADDRESS_REGISTRATIONS": "1000000",  # the load runs register thousands of users
     }
 
 

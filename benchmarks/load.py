@@ -104,14 +104,20 @@ async def run(requests: int, concurrency: int) -> None:
             await wait_ready(baseline)
             setup = await Connection.open(app.url)
             data = await gql(setup, REGISTER, u="bench_user", p=PASSWORD)
-            await setup.close()
             user, token = data["register"]["user"]["id"], data["register"]["session"]
+            # One user per client: a username's logins are throttled, and the attempts in
+            # flight count (at most THROTTLE_USERNAME_FAILURES at once), as a guesser's would.
+            for k in range(concurrency):
+                await gql(setup, REGISTER, u=f"login_user_{k}", p=PASSWORD)
+            await setup.close()
+            logins: dict[int, str] = {}
 
             async def username_by_id(connection: Connection, _: int) -> object:
                 return await gql(connection, USERNAME_BY_ID, token, id=user)
 
             async def authenticate(connection: Connection, _: int) -> object:
-                data = await gql(connection, AUTHENTICATE, u="bench_user", p=PASSWORD)
+                username = logins.setdefault(id(connection), f"login_user_{len(logins)}")
+                data = await gql(connection, AUTHENTICATE, u=username, p=PASSWORD)
                 assert data["authenticate"]["__typename"] == "AuthSuccess"
                 return data
 

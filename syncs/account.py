@@ -5,7 +5,7 @@ A password change revokes the user's other sessions; deleting the account revoke
 all of them.
 """
 
-from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 
 from .sessions import acts_for_self, forbidden, unauthenticated
@@ -14,24 +14,20 @@ from .sessions import acts_for_self, forbidden, unauthenticated
 
 
 @sync
-def ChangePasswordRequest(request, session, user, target, old_password, new_password):
+def ChangePasswordRequest(request, user, old_password, new_password, at):
     return Sync(
         when=[
             (
                 Requesting.request,
                 {
                     "path": "/UserAuthentication/changePassword",
-                    "session": session,
-                    "user": target,
                     "oldPassword": old_password,
                     "newPassword": new_password,
                 },
                 {"request": request},
-            )
+            ),
+            (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
         ],
-        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
-            acts_for_self(user, target)
-        ),
         then=[
             (
                 UserAuthentication.changePassword,

@@ -4,24 +4,24 @@ Registering or authenticating creates a session; the response carries the user, 
 session token and its expiry. Logging out deletes the session.
 """
 
-from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 
 from .sessions import unauthenticated
-from .throttling import not_throttled
 
 # -- Registration -------------------------------------------------------------
 
 
 @sync
-def RegisterRequest(request, username, password):
+def RegisterRequest(request, username, password, at):
     return Sync(
         when=[
             (
                 Requesting.request,
                 {"path": "/UserAuthentication/register", "username": username, "password": password},
                 {"request": request},
-            )
+            ),
+            (Throttling.attempt, {"kind": "registration"}, {"at": at}),
         ],
         then=[(UserAuthentication.register, {"username": username, "password": password})],
     )
@@ -68,21 +68,16 @@ def RegisterResponseError(request, error, code):
 
 
 @sync
-def AuthenticateRequest(request, username, password, client):
+def AuthenticateRequest(request, username, password, at):
     return Sync(
         when=[
             (
                 Requesting.request,
-                {
-                    "path": "/UserAuthentication/authenticate",
-                    "username": username,
-                    "password": password,
-                    "client": client,
-                },
+                {"path": "/UserAuthentication/authenticate", "username": username, "password": password},
                 {"request": request},
-            )
+            ),
+            (Throttling.attempt, {"kind": "login"}, {"at": at}),
         ],
-        where=lambda frames: not_throttled(frames, username, client),
         then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
     )
 
@@ -128,16 +123,16 @@ def AuthenticateResponseError(request, error, code):
 
 
 @sync
-def LoginRequest(request, username, password, client):
+def LoginRequest(request, username, password, at):
     return Sync(
         when=[
             (
                 Requesting.request,
-                {"path": "/login", "username": username, "password": password, "client": client},
+                {"path": "/login", "username": username, "password": password},
                 {"request": request},
-            )
+            ),
+            (Throttling.attempt, {"kind": "login"}, {"at": at}),
         ],
-        where=lambda frames: not_throttled(frames, username, client),
         then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
     )
 

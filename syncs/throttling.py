@@ -1,82 +1,113 @@
-"""Login throttling: failed logins are counted per username and per client address;
-once either reaches its limit within the window, further attempts are answered
-RATE_LIMITED without checking the password, until the window passes. A successful
-login clears the username's count.
+"""Throttling: an attempt is counted before it is made, so no more than the limit are
+ever made, however many arrive at once.
 
-(Authenticating itself waits for `not_throttled`: see AuthenticateRequest and
-LoginRequest in auth.py.)
+- Logins (`authenticate` and `/login`, kind "login"): one attempt for the username and
+  one for the client address. While either is at its limit the login is answered
+  RATE_LIMITED and the password is not checked. A success clears the username's count
+  and takes back the address's attempt, so what is limited is failures.
+- `changePassword` (kind "password"): one attempt for the session's user before the old
+  password is checked; a success clears the count.
+- `register` (kind "registration"): one attempt for the client address.
+
+(The actions themselves wait for the attempt: see the *Request syncs in auth.py and
+account.py.)
 """
 
-from app.concepts import Requesting, Throttling, UserAuthentication
-from app.engine import Frames, Sync, Var, sync
+from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
+from app.engine import Sync, sync
 
-RATE_LIMITED = {"error": "Too many failed attempts; try again later.", "code": "RATE_LIMITED"}
-
-
-def not_throttled(frames: Frames, username: Var, client: Var) -> Frames:
-    """The frames whose username and client address may still try to log in."""
-    return frames.without(Throttling._blocked, {"kind": "username", "key": username}).without(
-        Throttling._blocked, {"kind": "address", "key": client}
-    )
+from .sessions import acts_for_self
 
 
-def throttled(path: str, name: str) -> list[Sync]:
-    """The syncs that answer RATE_LIMITED to a login on `path` while its username, or
-    else its address, is blocked."""
+def rate_limited(path: str, kind: str, name: str) -> Sync:
+    """The sync that answers RATE_LIMITED to a request for `path` whose attempt was refused."""
 
-    @sync(name=f"{name}ThrottledByUsername")
-    def ThrottledByUsername(request, username, until):
+    @sync(name=name)
+    def Throttled(request, error, code):
         return Sync(
-            when=[(Requesting.request, {"path": path, "username": username}, {"request": request})],
-            where=lambda frames: frames.query(
-                Throttling._blocked, {"kind": "username", "key": username}, {"until": until}
-            ),
-            then=[(Requesting.respond, {"request": request, **RATE_LIMITED})],
+            when=[
+                (Requesting.request, {"path": path}, {"request": request}),
+                (Throttling.attempt, {"kind": kind}, {"error": error, "code": code}),
+            ],
+            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
         )
 
-    @sync(name=f"{name}ThrottledByAddress")
-    def ThrottledByAddress(request, username, client, until):
+    return Throttled  # type: ignore[no-any-return]
+
+
+# -- Logins ---------------------------------------------------------------------------
+
+
+def login_attempts(path: str, name: str) -> list[Sync]:
+    """The syncs that count a login on `path`, refuse it at the limit, and clear the
+    username's count when it succeeds."""
+
+    @sync(name=f"{name}Attempt")
+    def Attempt(request, username, client):
         return Sync(
             when=[(Requesting.request, {"path": path, "username": username, "client": client}, {"request": request})],
-            where=lambda frames: frames.without(Throttling._blocked, {"kind": "username", "key": username}).query(
-                Throttling._blocked, {"kind": "address", "key": client}, {"until": until}
-            ),
-            then=[(Requesting.respond, {"request": request, **RATE_LIMITED})],
+            then=[(Throttling.attempt, {"kind": "login", "key": username, "source": client})],
         )
 
-    return [ThrottledByUsername, ThrottledByAddress]
-
-
-def counted(path: str, name: str) -> list[Sync]:
-    """The syncs that count a failed login on `path` and clear the username's count on success."""
-
-    @sync(name=f"{name}FailureCounts")
-    def FailureCounts(request, username, client):
+    @sync(name=f"{name}Succeeded")
+    def Succeeded(request, username, client, user):
         return Sync(
             when=[
                 (Requesting.request, {"path": path, "username": username, "client": client}, {"request": request}),
-                (UserAuthentication.authenticate, {}, {"code": "INVALID_CREDENTIALS"}),
-            ],
-            then=[
-                (Throttling.fail, {"kind": "username", "key": username}),
-                (Throttling.fail, {"kind": "address", "key": client}),
-            ],
-        )
-
-    @sync(name=f"{name}SuccessClearsUsername")
-    def SuccessClearsUsername(request, username, user):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": path, "username": username}, {"request": request}),
                 (UserAuthentication.authenticate, {}, {"user": user}),
             ],
-            then=[(Throttling.clear, {"kind": "username", "key": username})],
+            then=[(Throttling.succeed, {"kind": "login", "key": username, "source": client})],
         )
 
-    return [FailureCounts, SuccessClearsUsername]
+    return [Attempt, rate_limited(path, "login", f"{name}Throttled"), Succeeded]
 
 
-AuthenticateThrottled = throttled("/UserAuthentication/authenticate", "Authenticate")
-AuthenticateCounted = counted("/UserAuthentication/authenticate", "Authenticate")
-LoginThrottled = throttled("/login", "Login")
-LoginCounted = counted("/login", "Login")
+AuthenticateAttempts = login_attempts("/UserAuthentication/authenticate", "Authenticate")
+LoginAttempts = login_attempts("/login", "Login")
+
+# -- Password changes -------------------------------------------------------------------
+
+
+@sync
+def ChangePasswordAttempt(request, session, user, target):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/changePassword", "session": session, "user": target},
+                {"request": request},
+            )
+        ],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
+            acts_for_self(user, target)
+        ),
+        then=[(Throttling.attempt, {"kind": "password", "key": user})],
+    )
+
+
+ChangePasswordThrottled = rate_limited("/UserAuthentication/changePassword", "password", "ChangePasswordThrottled")
+
+
+@sync
+def ChangePasswordSucceeded(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (UserAuthentication.changePassword, {}, {"user": user}),
+        ],
+        then=[(Throttling.succeed, {"kind": "password", "key": user})],
+    )
+
+
+# -- Registrations ----------------------------------------------------------------------
+
+
+@sync
+def RegisterAttempt(request, client):
+    return Sync(
+        when=[(Requesting.request, {"path": "/UserAuthentication/register", "client": client}, {"request": request})],
+        then=[(Throttling.attempt, {"kind": "registration", "key": client})],
+    )
+
+
+RegisterThrottled = rate_limited("/UserAuthentication/register", "registration", "RegisterThrottled")

@@ -4,10 +4,10 @@ from beanie import Document
 
 from .requesting import Requesting, RequestRecord
 from .sessioning import Session, Sessioning
-from .throttling import Failures, Throttling
+from .throttling import Attempts, Throttling
 from .user_authentication import User, UserAuthentication
 
-DOCUMENTS: list[type[Document]] = [User, Session, RequestRecord, Failures]
+DOCUMENTS: list[type[Document]] = [User, Session, RequestRecord, Attempts]
 """Every concept's Beanie documents, for init_beanie."""
 
 __all__ = ["DOCUMENTS", "Requesting", "Sessioning", "Throttling", "UserAuthentication"]

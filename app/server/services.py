@@ -39,6 +39,16 @@ def signing_keys(settings: Settings) -> list[str]:
     return keys
 
 
+def throttling_limits(settings: Settings) -> dict[str, Limit]:
+    """What the syncs throttle (see syncs/throttling.py), by the THROTTLE_* settings."""
+    window = timedelta(seconds=settings.throttle_window)
+    return {
+        "login": Limit(settings.throttle_username_failures, window, per_source=settings.throttle_address_failures),
+        "password": Limit(settings.throttle_username_failures, window),
+        "registration": Limit(settings.throttle_address_registrations, window),
+    }
+
+
 def build_engine(settings: Settings, keys: list[str]) -> tuple[Engine, Requesting]:
     """The engine with every concept registered and every sync checked and added."""
     engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
@@ -53,12 +63,7 @@ def build_engine(settings: Settings, keys: list[str]) -> tuple[Engine, Requestin
             )
         ),
         Sessioning(TokenCodec(keys, settings.jwt_issuer), timedelta(seconds=settings.session_ttl)),
-        Throttling(
-            {
-                "username": Limit(settings.throttle_username_failures, timedelta(seconds=settings.throttle_window)),
-                "address": Limit(settings.throttle_address_failures, timedelta(seconds=settings.throttle_window)),
-            }
-        ),
+        Throttling(throttling_limits(settings)),
     )
     engine.add_syncs(all_syncs())
     return engine, requesting

@@ -49,6 +49,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "MONGODB_DB": f"fuzz_{uuid.uuid4().hex}",
         "JWT_SECRET": secrets.token_urlsafe(36),
         "THROTTLE_ADDRESS_FAILURES": "100000",  # keep authenticate checking passwords
+        "THROTTLE_ADDRESS_REGISTRATIONS": "100000",  # and register making users
     }
     with running_apps(tmp_path_factory.mktemp("fuzz"), settings) as (app,):
         yield app

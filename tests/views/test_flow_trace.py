@@ -17,8 +17,14 @@ from pydantic import ValidationError
 from app.settings import Settings
 
 PASSWORD = "correct horse battery"
-REGISTER_ACTIONS = ["Requesting.request", "UserAuthentication.register", "Sessioning.create", "Requesting.respond"]
-REGISTER_SYNCS = [None, "RegisterRequest", "RegisterCreatesSession", "RegisterResponse"]
+REGISTER_ACTIONS = [
+    "Requesting.request",
+    "Throttling.attempt",
+    "UserAuthentication.register",
+    "Sessioning.create",
+    "Requesting.respond",
+]
+REGISTER_SYNCS = [None, "RegisterAttempt", "RegisterRequest", "RegisterCreatesSession", "RegisterResponse"]
 
 
 async def register(api: Api, username: str) -> dict[str, Any]:
@@ -57,7 +63,8 @@ async def test_a_traced_register_shows_each_action_and_the_sync_that_fired_it(st
     for action in flow["actions"]:
         assert set(action) == {"action", "input", "output", "sync", "ms"}
         assert isinstance(action["ms"], int | float) and action["ms"] >= 0
-    request, registered, created, responded = flow["actions"]
+    request, attempted, registered, created, responded = flow["actions"]
+    assert attempted["input"]["kind"] == "registration"
     assert request["input"]["path"] == "/UserAuthentication/register"
     assert registered["output"]["user"] == body["data"]["register"]["user"]["id"]
     assert created["input"]["user"] == registered["output"]["user"]
@@ -71,7 +78,7 @@ async def test_a_traced_register_shows_the_password_and_the_session_token_as_sta
     extensions = json.dumps(body["extensions"])
     assert PASSWORD not in extensions
     assert token not in extensions
-    request, registered, created, responded = body["extensions"]["flow"]["actions"]
+    request, _, registered, created, responded = body["extensions"]["flow"]["actions"]
     assert request["input"]["password"] == "***"
     assert registered["input"]["password"] == "***"
     assert created["output"]["session"] == "***"

@@ -29,6 +29,7 @@ def test_register_request_prints_its_when_and_then_without_a_where(app_engine: E
         "sync RegisterRequest\n"
         "when\n"
         '    Requesting.request (path: "/UserAuthentication/register", username, password) : (request)\n'
+        '    Throttling.attempt (kind: "registration") : (at)\n'
         "then\n"
         "    UserAuthentication.register (username, password)"
     )
@@ -46,19 +47,18 @@ def test_logout_request_prints_the_query_its_where_calls(app_engine: Engine) -> 
     )
 
 
-def test_change_password_request_prints_its_query_then_its_filter_named_by_its_docstring(
+def test_change_password_attempt_prints_its_query_then_its_filter_named_by_its_docstring(
     app_engine: Engine,
 ) -> None:
-    assert specification(compiled(app_engine, "ChangePasswordRequest")) == (
-        "sync ChangePasswordRequest\n"
+    assert specification(compiled(app_engine, "ChangePasswordAttempt")) == (
+        "sync ChangePasswordAttempt\n"
         "when\n"
-        '    Requesting.request (path: "/UserAuthentication/changePassword", session, user: target, '
-        "oldPassword: old_password, newPassword: new_password) : (request)\n"
+        '    Requesting.request (path: "/UserAuthentication/changePassword", session, user: target) : (request)\n'
         "where\n"
         "    Sessioning._getUser (session) : (user)\n"
         "    filter the request names no user, or the session's own\n"
         "then\n"
-        "    UserAuthentication.changePassword (user, oldPassword: old_password, newPassword: new_password)"
+        '    Throttling.attempt (kind: "password", key: user)'
     )
 
 

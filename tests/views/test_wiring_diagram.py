@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from app.engine import Engine
+from engine import concepts as test_concepts
+
+from app.engine import Engine, Sync, sync
 from app.engine.specs import wiring_diagram
 
 SUBGRAPH = re.compile(r"^    subgraph (\w+)$")
@@ -80,10 +82,20 @@ def test_the_edges_of_a_three_pattern_sync_come_from_each_of_its_when_actions(ap
     ]
 
 
-def test_a_sync_that_runs_one_action_twice_draws_one_edge_from_each_when_action(app_engine: Engine) -> None:
-    """AuthenticateFailureCounts' then runs Throttling.fail twice (username, address)."""
-    _, edges = parse(wiring_diagram(app_engine))
-    assert sorted(edge for edge in edges if edge[0] == "AuthenticateFailureCounts") == [
-        ("AuthenticateFailureCounts", "Requesting.request", "Throttling.fail"),
-        ("AuthenticateFailureCounts", "UserAuthentication.authenticate", "Throttling.fail"),
+def test_a_sync_that_runs_one_action_twice_draws_one_edge_from_each_when_action() -> None:
+    @sync
+    def CountTwice(request):
+        return Sync(
+            when=[(test_concepts.Requesting.request, {"path": "/twice"}, {"request": request})],
+            then=[
+                (test_concepts.Counter.increment, {"counter": "a"}),
+                (test_concepts.Counter.increment, {"counter": "b"}),
+            ],
+        )
+
+    engine = test_concepts.engine_with(test_concepts.Requesting(), test_concepts.Counter(), syncs=[CountTwice])
+    _, edges = parse(wiring_diagram(engine))
+
+    assert [edge for edge in edges if edge[0] == "CountTwice"] == [
+        ("CountTwice", "Requesting.request", "Counter.increment")
     ]

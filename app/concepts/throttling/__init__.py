@@ -1,4 +1,4 @@
 from .concept import Limit, Throttling
-from .documents import Failures
+from .documents import Attempts
 
-__all__ = ["Failures", "Limit", "Throttling"]
+__all__ = ["Attempts", "Limit", "Throttling"]

@@ -1,98 +1,152 @@
 """concept Throttling
 
-purpose: slow down guessing, by refusing attempts on a key after too many failures
-within a window of time.
-state: a set of Failures, each with a kind (e.g. "username"), a key, a count and the
-time the window started.
+purpose: bound how often something can be tried (guessing a password, creating
+accounts), by refusing attempts on a key once too many were counted within a window.
+state: a set of Attempts, each with a kind (e.g. "login"), a key (a username, a
+user, an address), a count and the time its window ends.
+
+An attempt is counted before it is made, atomically in the database: however many
+arrive at once, no more than the limit get through. An attempt may also be counted
+against a `source` (the client address a login comes from), with a limit of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import DeleteOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 from ..outputs import Error, error
-from .documents import Failures
+from .documents import Attempts
 
 UNKNOWN_KIND = "UNKNOWN_KIND"
+RATE_LIMITED = "RATE_LIMITED"
+_DUPLICATE_KEY = 11000
+
+_RATE_LIMITED = error(RATE_LIMITED, "Too many attempts; try again later.")
 
 
 @dataclass(frozen=True)
 class Limit:
-    failures: int
+    """`attempts` per key (and `per_source` per source, if any) within `window`."""
+
+    attempts: int
     window: timedelta
+    per_source: int | None = None
 
 
-class FailedOut(TypedDict):
+class AttemptOut(TypedDict):
     kind: str
-    key: str
-    count: int
+    key: str | None
+    at: datetime
 
 
-class ClearedOut(TypedDict):
+class DoneOut(TypedDict):
     kind: str
-    key: str
+    key: str | None
 
 
-class BlockedRow(TypedDict):
-    until: datetime
-
-
-def _id(kind: str, key: str) -> str:
+def _key_id(kind: str, key: str) -> str:
     return f"{kind}:{key.casefold()}"
 
 
+def _source_id(kind: str, source: str) -> str:
+    return f"{kind} from {source.casefold()}"
+
+
+def _counts(ident: str, limit: int, now: datetime, window: timedelta) -> UpdateOne:
+    """One more attempt in the key's live window, if under `limit`; a new window if there
+    is none. A live window at its limit (or one that has passed) is a duplicate key."""
+    return UpdateOne(
+        {"_id": ident, "expires": {"$gt": now}, "attempts": {"$lt": limit}},
+        {"$inc": {"attempts": 1}, "$setOnInsert": {"since": now, "expires": now + window}},
+        upsert=True,
+    )
+
+
+def _duplicate_at(failure: BulkWriteError) -> int:
+    """The index of the write that met an existing document (re-raising anything else)."""
+    errors: list[dict[str, Any]] = failure.details.get("writeErrors", [])
+    if len(errors) != 1 or errors[0].get("code") != _DUPLICATE_KEY:
+        raise failure
+    return int(errors[0]["index"])
+
+
 class Throttling:
-    """Counts failures per (kind, key); keys are compared without regard to case."""
+    """Counts attempts per (kind, key) and (kind, source); keys are compared without regard to case."""
 
     def __init__(self, limits: dict[str, Limit]) -> None:
         self.limits = limits
 
-    async def fail(self, kind: str, key: str) -> FailedOut | Error:
-        """effects: counts one more failure for the key, in the current window
-        (a new window starts when the last one has passed)."""
+    async def attempt(self, kind: str, key: str | None, source: str | None = None) -> AttemptOut | Error:
+        """requires: fewer than the kind's limit of attempts on the key (and on the source,
+        when given) within the window.
+        effects: counts one more attempt on both, before the attempt is made.
+        A missing key or source (e.g. no known client address) is not counted."""
         limit = self.limits.get(kind)
-        if limit is None or not isinstance(key, str):
+        if limit is None or not _optional_text(key) or not _optional_text(source):
             return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
         now = datetime.now(UTC)
-        collection = Failures.get_pymongo_collection()
-        ident = _id(kind, key)
-        document = await collection.find_one_and_update(
-            {"_id": ident, "expires": {"$gt": now}},
-            {"$inc": {"failures": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if document is None:
-            document = {"failures": 1}
-            try:
-                await collection.replace_one(
-                    {"_id": ident, "expires": {"$lte": now}},
-                    {"failures": 1, "since": now, "expires": now + limit.window},
-                    upsert=True,
-                )
-            except DuplicateKeyError:  # another failure just opened the window: count in it
-                document = await collection.find_one_and_update(
-                    {"_id": ident}, {"$inc": {"failures": 1}}, return_document=ReturnDocument.AFTER
-                )
-        return {"kind": kind, "key": key, "count": int(document["failures"]) if document else 1}
+        counted = [(_key_id(kind, key), limit.attempts)] if key is not None else []
+        if source is not None and limit.per_source is not None:
+            counted.append((_source_id(kind, source), limit.per_source))
+        collection = Attempts.get_pymongo_collection()
+        try:
+            if counted:
+                await collection.bulk_write([_counts(ident, most, now, limit.window) for ident, most in counted])
+        except BulkWriteError as failure:
+            first = _duplicate_at(failure)  # the writes before it counted; the ones after it did not run
+            for index in range(first, len(counted)):
+                ident, most = counted[index]
+                if not await _count_existing(collection, ident, most, now, limit.window):
+                    for done, _ in counted[:index]:
+                        await _uncount(collection, done)
+                    return _RATE_LIMITED
+        return {"kind": kind, "key": key, "at": now}
 
-    async def clear(self, kind: str, key: str) -> ClearedOut | Error:
-        """effects: forgets the key's failures."""
-        if kind not in self.limits or not isinstance(key, str):
+    async def succeed(self, kind: str, key: str | None, source: str | None = None) -> DoneOut | Error:
+        """effects: the attempt succeeded: forgets the key's attempts and takes back the
+        source's one (a source is limited in failures, not in successes)."""
+        limit = self.limits.get(kind)
+        if limit is None or not _optional_text(key) or not _optional_text(source):
             return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
-        await Failures.find_one(Failures.id == _id(kind, key)).delete()
+        writes: list[DeleteOne | UpdateOne] = [DeleteOne({"_id": _key_id(kind, key)})] if key is not None else []
+        if source is not None and limit.per_source is not None:
+            writes.append(
+                UpdateOne({"_id": _source_id(kind, source), "attempts": {"$gt": 0}}, {"$inc": {"attempts": -1}})
+            )
+        if writes:
+            await Attempts.get_pymongo_collection().bulk_write(writes, ordered=False)
         return {"kind": kind, "key": key}
 
-    async def _blocked(self, kind: str, key: str) -> list[BlockedRow]:
-        """[{until}] while the key has reached its limit within the window; [] otherwise."""
-        limit = self.limits.get(kind)
-        if limit is None or not isinstance(key, str):
-            return []
-        found = await Failures.find_one(Failures.id == _id(kind, key))
-        if found is None or found.failures < limit.failures or found.expires <= datetime.now(UTC):
-            return []
-        return [{"until": found.expires}]
+
+def _optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+async def _count_existing(
+    collection: AsyncCollection[Any], ident: str, limit: int, now: datetime, window: timedelta
+) -> bool:
+    """Count an attempt on a key whose document exists: in its live window while under
+    the limit, or in a new window once the last one has passed. False: at the limit."""
+    for _ in range(2):  # a concurrent attempt may open the new window between the two writes
+        counted = await collection.update_one(
+            {"_id": ident, "expires": {"$gt": now}, "attempts": {"$lt": limit}}, {"$inc": {"attempts": 1}}
+        )
+        if counted.modified_count:
+            return True
+        renewed = await collection.update_one(
+            {"_id": ident, "expires": {"$lte": now}}, {"$set": {"attempts": 1, "since": now, "expires": now + window}}
+        )
+        if renewed.modified_count:
+            return True
+    return False
+
+
+async def _uncount(collection: AsyncCollection[Any], ident: str) -> None:
+    """Take back an attempt that was counted but not made."""
+    await collection.update_one({"_id": ident, "attempts": {"$gt": 0}}, {"$inc": {"attempts": -1}})

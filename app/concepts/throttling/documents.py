@@ -1,4 +1,4 @@
-"""Throttling's state: failure counts per key, each expiring with its window."""
+"""Throttling's state: attempts counted per key, each expiring with its window."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from beanie import Document
 from pymongo import ASCENDING, IndexModel
 
 
-class Failures(Document):
-    """Failures counted for one key (`kind:key`) since `since`; dropped once `expires` passes."""
+class Attempts(Document):
+    """Attempts counted for one key (`kind:key`, or `kind from source`) since `since`;
+    dropped once `expires` passes."""
 
     id: str  # type: ignore[assignment]
-    failures: int
+    attempts: int
     since: datetime
     expires: datetime
 
     class Settings:
-        name = "Throttling.failures"
+        name = "Throttling.attempts"
         indexes = [IndexModel([("expires", ASCENDING)], expireAfterSeconds=0)]
