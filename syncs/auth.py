@@ -28,10 +28,17 @@ def RegisterRequest(request, username, password, at):
 
 
 @sync
-def RegisterCreatesSession(user):
+def RegisterCreatesSession(user, client, user_agent):
     return Sync(
-        when=[(UserAuthentication.register, {}, {"user": user})],
-        then=[(Sessioning.create, {"user": user})],
+        when=[
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/register", "client": client, "userAgent": user_agent},
+                {},
+            ),
+            (UserAuthentication.register, {}, {"user": user}),
+        ],
+        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
     )
 
 
@@ -83,10 +90,14 @@ def AuthenticateRequest(request, username, password, at):
 
 
 @sync
-def AuthenticateCreatesSession(user):
+def AuthenticateCreatesSession(user, client, user_agent):
+    """Whichever path logged in (authenticate or /login)."""
     return Sync(
-        when=[(UserAuthentication.authenticate, {}, {"user": user})],
-        then=[(Sessioning.create, {"user": user})],
+        when=[
+            (Requesting.request, {"client": client, "userAgent": user_agent}, {}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
     )
 
 

@@ -34,6 +34,11 @@ def is_text(value: str) -> bool:
     return True
 
 
+def user_agent(request: Request) -> str | None:
+    """The `User-Agent` header, which Sessioning notes on the sessions it creates."""
+    return request.headers.get("user-agent") or None
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; what it means is Sessioning's business."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -48,6 +53,7 @@ class Context:
     handler: RequestHandler
     session: str | None
     client: str | None
+    user_agent: str | None
     state: State
     debug_flows: bool = False
     flows: list[Flow] = field(default_factory=list)
@@ -56,11 +62,14 @@ class Context:
         self.state.flows = self.flows
 
     async def request(self, path: str, **inputs: Any) -> dict[str, Any]:
-        """`Requesting.request(path, session, client, **inputs)`; the response, or the request-level error raised."""
+        """`Requesting.request(path, session, client, userAgent, **inputs)`; the response, or the
+        request-level error raised."""
         for name, value in inputs.items():
             if isinstance(value, str) and not is_text(value):
                 raise ApiError(f"Argument {name} is not valid Unicode text.", BAD_USER_INPUT)
-        response = await self.handler.handle(path, {"session": self.session, "client": self.client, **inputs})
+        response = await self.handler.handle(
+            path, {"session": self.session, "client": self.client, "userAgent": self.user_agent, **inputs}
+        )
         self.flows.append(response.flow)
         raise_request_error(response.body)
         return response.body

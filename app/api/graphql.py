@@ -15,7 +15,7 @@ from strawberry.http import GraphQLRequestData
 from app.settings import Settings
 
 from . import graphiql
-from .context import Context, bearer_token, client_address
+from .context import Context, bearer_token, client_address, user_agent
 from .refusals import BAD_REQUEST, GRAPHQL_PATH, PERSISTED_QUERY_NOT_SUPPORTED, refusal
 from .schema import build_schema
 
@@ -67,6 +67,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             handler=request.app.state.handler,
             session=bearer_token(request),
             client=client_address(request, trust_proxy=settings.trust_proxy),
+            user_agent=user_agent(request),
             state=request.state,
             debug_flows=settings.debug_flows,
         )

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .context import bearer_token, client_address, is_text
+from .context import bearer_token, client_address, is_text, user_agent
 from .errors import BAD_USER_INPUT, rest_status
 
 MAX_STRING = 4096
@@ -50,7 +50,12 @@ ROUTES: dict[str, dict[str, Field]] = {
     "/UserAuthentication/_getAllUsers": {"session": SESSION, "first": Field(int, False, 100), "after": OPTIONAL_TEXT},
     "/UserAuthentication/_getUsernameById": {"session": SESSION, "user": TEXT},
     "/me": {"session": SESSION},
+    "/Sessioning/_getSessions": {"session": SESSION},
+    "/Sessioning/revoke": {"session": SESSION, "id": TEXT},
+    "/Sessioning/revokeAll": {"session": SESSION, "keepCurrent": Field(bool, False, False)},
 }
+
+KINDS = {str: "a string", int: "an integer", bool: "a boolean"}
 
 
 class InvalidBody(ValueError):
@@ -72,7 +77,7 @@ def validate(fields: dict[str, Field], body: object) -> dict[str, Any]:
                 raise InvalidBody(f"Field {name} is required.")
             inputs[name] = field.default
         elif type(value) is not field.kind:
-            raise InvalidBody(f"Field {name} must be {'a string' if field.kind is str else 'an integer'}.")
+            raise InvalidBody(f"Field {name} must be {KINDS[field.kind]}.")
         elif isinstance(value, str) and len(value) > MAX_STRING:
             raise InvalidBody(f"Field {name} is too long.")
         elif isinstance(value, str) and not is_text(value):
@@ -120,6 +125,7 @@ async def endpoint(request: Request) -> JSON:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _rejected(request, path, 400, message, BAD_USER_INPUT, started)
     inputs["client"] = client_address(request, trust_proxy=request.app.state.settings.trust_proxy)
+    inputs["userAgent"] = user_agent(request)
     response = await request.app.state.handler.handle(path, inputs)
     request.state.flows = [response.flow]
     body = {key: value for key, value in response.body.items() if key != "request"}

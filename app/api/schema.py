@@ -31,8 +31,13 @@ from .types import (
     ChangePasswordSuccess,
     DeleteAccountResult,
     DeleteAccountSuccess,
+    LogoutEverywhereSuccess,
     LogoutSuccess,
+    RevokeSessionResult,
+    RevokeSessionSuccess,
+    Session,
     User,
+    as_session,
     as_user,
     user_error,
 )
@@ -68,6 +73,11 @@ class Query:
     async def username_by_id(self, info: Ctx, user: strawberry.ID) -> str | None:
         response = await info.context.request("/UserAuthentication/_getUsernameById", user=user)
         return response["username"]  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The session user's live sessions, newest first.")
+    async def sessions(self, info: Ctx) -> list[Session]:
+        response = await info.context.request("/Sessioning/_getSessions")
+        return [as_session(row) for row in response["results"]]
 
 
 @strawberry.type
@@ -107,6 +117,16 @@ class Mutation:
     async def delete_account(self, info: Ctx, user: strawberry.ID | None = strawberry.UNSET) -> DeleteAccountResult:
         response = await info.context.request("/UserAuthentication/deleteAccount", user=given(user))
         return user_error(response) or DeleteAccountSuccess(user=strawberry.ID(response["user"]))
+
+    @strawberry.mutation(description="End one of the session user's sessions (the current one too: that logs out).")
+    async def revoke_session(self, info: Ctx, id: strawberry.ID) -> RevokeSessionResult:
+        response = await info.context.request("/Sessioning/revoke", id=id)
+        return user_error(response) or RevokeSessionSuccess(id=strawberry.ID(response["id"]))
+
+    @strawberry.mutation(description="End every session of the session user, or every other one with `keepCurrent`.")
+    async def logout_everywhere(self, info: Ctx, keep_current: bool = False) -> LogoutEverywhereSuccess:
+        response = await info.context.request("/Sessioning/revokeAll", keepCurrent=keep_current)
+        return LogoutEverywhereSuccess(revoked=response["revoked"])
 
 
 class Schema(strawberry.Schema):

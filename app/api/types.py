@@ -23,6 +23,7 @@ class ErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     RATE_LIMITED = "RATE_LIMITED"
     USER_NOT_FOUND = "USER_NOT_FOUND"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
 
 
 @strawberry.type(description="An expected, user-facing failure, returned as data.")
@@ -53,9 +54,35 @@ class DeleteAccountSuccess:
     user: strawberry.ID
 
 
+@strawberry.type
+class Session:
+    id: strawberry.ID = strawberry.field(description="A public handle for the session; never the token.")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime = strawberry.field(
+        description="Last time the session was used; updated at most once a minute."
+    )
+    client: str | None = strawberry.field(description="The client address the session was created from.")
+    user_agent: str | None = strawberry.field(
+        description="The User-Agent it was created with (at most 256 characters)."
+    )
+    current: bool = strawberry.field(description="True for the session making this request.")
+
+
+@strawberry.type
+class RevokeSessionSuccess:
+    id: strawberry.ID
+
+
+@strawberry.type
+class LogoutEverywhereSuccess:
+    revoked: int
+
+
 AuthResult = Annotated[AuthSuccess | UserError, strawberry.union("AuthResult")]
 ChangePasswordResult = Annotated[ChangePasswordSuccess | UserError, strawberry.union("ChangePasswordResult")]
 DeleteAccountResult = Annotated[DeleteAccountSuccess | UserError, strawberry.union("DeleteAccountResult")]
+RevokeSessionResult = Annotated[RevokeSessionSuccess | UserError, strawberry.union("RevokeSessionResult")]
 
 
 def user_error(response: dict[str, Any]) -> UserError | None:
@@ -66,3 +93,15 @@ def user_error(response: dict[str, Any]) -> UserError | None:
 
 def as_user(response: dict[str, Any]) -> User:
     return User(id=strawberry.ID(response["user"]), username=response["username"])
+
+
+def as_session(row: dict[str, Any]) -> Session:
+    return Session(
+        id=strawberry.ID(row["id"]),
+        created_at=row["createdAt"],
+        expires_at=row["expiresAt"],
+        last_used_at=row["lastUsedAt"],
+        client=row["client"],
+        user_agent=row["userAgent"],
+        current=row["current"],
+    )

@@ -1,8 +1,15 @@
-"""Shared pieces of the concept tests: cheap hashers, a hasher that counts, and the settings."""
+"""Shared pieces of the concept tests: cheap hashers, a hasher that counts, a gated
+collection, and the settings."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
+from beanie import Document
 
 from app.concepts.user_authentication import PasswordHasher
 from app.settings import Settings
@@ -48,3 +55,39 @@ def make_settings(**overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class GatedCollection:
+    """A document's real collection whose `method` (e.g. "delete_one") waits until
+    `gate.parties` calls of it are under way: forces the interleaving in which every
+    concurrent caller has done its reads before any of them writes."""
+
+    def __init__(self, collection: Any, method: str, gate: asyncio.Barrier) -> None:
+        self.collection, self.method, self.gate = collection, method, gate
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.collection, name)
+        if name != self.method:
+            return attribute
+
+        async def gated(*args: Any, **kwargs: Any) -> Any:
+            async with asyncio.timeout(60):  # a guard against a hang, not a timing assertion
+                await self.gate.wait()
+            return await attribute(*args, **kwargs)
+
+        return gated
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch, document: type[Document], method: str, parties: int) -> None:
+        """Route `document`'s collection through a gate for `parties` calls of `method`."""
+        collection = document.get_pymongo_collection()
+        gated = cls(collection, method, asyncio.Barrier(parties))
+        monkeypatch.setattr(document, "get_pymongo_collection", classmethod(lambda _: gated))
+
+
+def ticking_clock() -> Callable[[], datetime]:
+    """A clock that is a second later at every reading: concurrent actions never share
+    a time, so a write that should not happen is never hidden as a no-op."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    readings = iter(range(1_000_000))
+    return lambda: start + timedelta(seconds=next(readings))

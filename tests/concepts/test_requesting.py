@@ -25,7 +25,8 @@ from .helpers import make_settings
 
 REQUESTS = "Requesting.requests"
 HANDLER_LOG = "app.api.handler"
-CLIENT = "203.0.113.7"  # the API adds the caller's address to every request
+CLIENT = "203.0.113.7"
+ORIGIN = {"client": CLIENT, "userAgent": "test-agent/1.0"}  # the API adds these to every request
 
 # -- the concept ------------------------------------------------------------------------------
 
@@ -192,7 +193,7 @@ async def test_handle_returns_the_response_of_the_flow(database: Any) -> None:
     handler = app_handler()
 
     response = await handler.handle(
-        "/UserAuthentication/register", {"username": "alice", "password": "password123", "client": CLIENT}
+        "/UserAuthentication/register", {"username": "alice", "password": "password123", **ORIGIN}
     )
 
     assert set(response.body) == {"user", "username", "session", "expiresAt"}
@@ -201,7 +202,7 @@ async def test_handle_returns_the_response_of_the_flow(database: Any) -> None:
     assert response.flow.quiescent and response.ms > 0
     assert handler.requesting._awaitResponse(request_id(response)) == []  # forgotten once answered
 
-    me = await handler.handle("/me", {"session": response.body["session"], "client": CLIENT})
+    me = await handler.handle("/me", {"session": response.body["session"], **ORIGIN})
     assert me.body == {"user": response.body["user"], "username": "alice"}
 
 
@@ -209,7 +210,7 @@ async def test_handle_returns_a_domain_error_as_the_body(database: Any) -> None:
     handler = app_handler()
 
     response = await handler.handle(
-        "/UserAuthentication/register", {"username": "alice", "password": "short", "client": CLIENT}
+        "/UserAuthentication/register", {"username": "alice", "password": "short", **ORIGIN}
     )
 
     assert response.code == "WEAK_PASSWORD"
@@ -290,7 +291,7 @@ async def test_a_password_with_a_lone_surrogate_is_a_user_error_not_an_internal_
     handler = app_handler()
 
     response = await handler.handle(
-        "/UserAuthentication/register", {"username": "alice", "password": "\ud800" * 8, "client": CLIENT}
+        "/UserAuthentication/register", {"username": "alice", "password": "\ud800" * 8, **ORIGIN}
     )
 
     assert response.code == "WEAK_PASSWORD", response.body
@@ -329,7 +330,7 @@ async def test_the_journal_records_each_request_with_its_secrets_redacted(
     first, second, wrong, third = "first-Pa55word!", "second-Pa55word!", "wrong-Pa55word!", "third-Pa55word!"
 
     async def call(path: str, **inputs: Any) -> dict[str, Any]:
-        return (await handler.handle(path, {**inputs, "client": CLIENT})).body
+        return (await handler.handle(path, {**inputs, **ORIGIN})).body
 
     tokens = [(await call("/UserAuthentication/register", username="alice", password=first))["session"]]
     tokens.append((await call("/UserAuthentication/authenticate", username="ALICE", password=first))["session"])

@@ -11,9 +11,9 @@ from typing import Any
 import jwt
 import pytest
 
-from app.concepts.sessioning import Sessioning, TokenCodec
+from app.concepts.sessioning import Session, Sessioning, TokenCodec
 
-from .helpers import OTHER_SECRET, SECRET
+from .helpers import OTHER_SECRET, SECRET, GatedCollection, ticking_clock
 
 SESSIONS = "Sessioning.sessions"
 ISSUER = "concept-auth"
@@ -31,6 +31,13 @@ def code(output: dict[str, Any]) -> str | None:
 
 def claims_of(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+async def user_of(sessioning: Sessioning, token: Any) -> str | None:
+    """The user `_getUser` resolves the token to, or None for no row."""
+    rows = await sessioning._getUser(session=token)
+    assert len(rows) <= 1, rows
+    return rows[0]["user"] if rows else None
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -79,7 +86,7 @@ async def test_create_without_a_user_is_invalid_user(database: Any, sessioning: 
 async def test_get_user_of_a_live_session(sessioning: Sessioning) -> None:
     token = (await sessioning.create(user="u1"))["session"]
 
-    assert await sessioning._getUser(session=token) == [{"user": "u1"}]
+    assert await user_of(sessioning, token) == "u1"
 
 
 async def test_get_user_refuses_a_tampered_signature(sessioning: Sessioning) -> None:
@@ -87,8 +94,8 @@ async def test_get_user_refuses_a_tampered_signature(sessioning: Sessioning) -> 
     header, payload, signature = token.split(".")
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
 
-    assert await sessioning._getUser(session=f"{header}.{payload}.{flipped}") == []
-    assert await sessioning._getUser(session=f"{header}.{payload}.") == []
+    assert await user_of(sessioning, f"{header}.{payload}.{flipped}") is None
+    assert await user_of(sessioning, f"{header}.{payload}.") is None
 
 
 async def test_get_user_refuses_a_tampered_payload(sessioning: Sessioning) -> None:
@@ -97,7 +104,7 @@ async def test_get_user_refuses_a_tampered_payload(sessioning: Sessioning) -> No
     header, _, signature = mine.split(".")
     payload = b64({**claims_of(mine), "sid": claims_of(victim)["sid"], "sub": "victim"})
 
-    assert await sessioning._getUser(session=f"{header}.{payload}.{signature}") == []
+    assert await user_of(sessioning, f"{header}.{payload}.{signature}") is None
 
 
 async def test_get_user_refuses_an_unsigned_alg_none_token(sessioning: Sessioning) -> None:
@@ -109,7 +116,7 @@ async def test_get_user_refuses_an_unsigned_alg_none_token(sessioning: Sessionin
     by_hand_signed = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{token.split('.')[1]}.{token.split('.')[2]}"
 
     for forged in [by_pyjwt, by_hand, by_hand_signed]:
-        assert await sessioning._getUser(session=forged) == []
+        assert await user_of(sessioning, forged) is None
 
 
 async def test_get_user_refuses_another_algorithm_even_with_the_right_key(sessioning: Sessioning) -> None:
@@ -117,7 +124,7 @@ async def test_get_user_refuses_another_algorithm_even_with_the_right_key(sessio
 
     forged = jwt.encode(claims_of(token), SECRET, algorithm="HS512")
 
-    assert await sessioning._getUser(session=forged) == []
+    assert await user_of(sessioning, forged) is None
 
 
 async def test_get_user_refuses_a_token_signed_with_another_key(database: Any, sessioning: Sessioning) -> None:
@@ -125,7 +132,7 @@ async def test_get_user_refuses_a_token_signed_with_another_key(database: Any, s
 
     forged = jwt.encode(claims_of(token), OTHER_SECRET, algorithm="HS256")
 
-    assert await sessioning._getUser(session=forged) == []
+    assert await user_of(sessioning, forged) is None
 
 
 async def test_get_user_refuses_a_token_of_another_issuer(database: Any) -> None:
@@ -133,8 +140,8 @@ async def test_get_user_refuses_a_token_of_another_issuer(database: Any) -> None
     ours = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL)
     token = (await theirs.create(user="u1"))["session"]
 
-    assert await theirs._getUser(session=token) == [{"user": "u1"}]
-    assert await ours._getUser(session=token) == []
+    assert await user_of(theirs, token) == "u1"
+    assert await user_of(ours, token) is None
 
 
 @pytest.mark.parametrize("missing", ["sid", "sub", "iat", "exp", "iss"])
@@ -142,7 +149,7 @@ async def test_get_user_refuses_a_token_missing_a_claim(sessioning: Sessioning, 
     claims = claims_of((await sessioning.create(user="u1"))["session"])
     del claims[missing]
 
-    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+    assert await user_of(sessioning, jwt.encode(claims, SECRET, algorithm="HS256")) is None
 
 
 @pytest.mark.parametrize("claim", ["sid", "sub"])
@@ -153,31 +160,31 @@ async def test_get_user_refuses_signed_claims_that_are_not_strings(
     claims = claims_of((await sessioning.create(user="u1"))["session"])
     claims[claim] = value
 
-    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+    assert await user_of(sessioning, jwt.encode(claims, SECRET, algorithm="HS256")) is None
 
 
 async def test_get_user_refuses_a_token_whose_user_is_not_the_sessions(sessioning: Sessioning) -> None:
     claims = claims_of((await sessioning.create(user="u1"))["session"])
     claims["sub"] = "u2"  # signed with the right key: only the session's own record can refuse it
 
-    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+    assert await user_of(sessioning, jwt.encode(claims, SECRET, algorithm="HS256")) is None
 
 
 async def test_get_user_refuses_an_expired_token(database: Any, sessioning: Sessioning) -> None:
     claims = claims_of((await sessioning.create(user="u1"))["session"])
     claims["exp"] = int((datetime.now(UTC) - timedelta(seconds=5)).timestamp())
 
-    assert await sessioning._getUser(session=jwt.encode(claims, SECRET, algorithm="HS256")) == []
+    assert await user_of(sessioning, jwt.encode(claims, SECRET, algorithm="HS256")) is None
 
 
 async def test_a_session_expires_after_its_ttl(database: Any) -> None:
     sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=timedelta(seconds=2))
     out = await sessioning.create(user="u1")
-    assert await sessioning._getUser(session=out["session"]) == [{"user": "u1"}]
+    assert await user_of(sessioning, out["session"]) == "u1"
 
     await asyncio.sleep((out["expiresAt"] - datetime.now(UTC)).total_seconds() + 0.05)
 
-    assert await sessioning._getUser(session=out["session"]) == []
+    assert await user_of(sessioning, out["session"]) is None
 
 
 async def test_get_user_refuses_a_session_expired_in_the_database(database: Any, sessioning: Sessioning) -> None:
@@ -185,7 +192,7 @@ async def test_get_user_refuses_a_session_expired_in_the_database(database: Any,
     past = datetime.now(UTC) - timedelta(seconds=1)
     await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"expires": past}})
 
-    assert await sessioning._getUser(session=token) == []
+    assert await user_of(sessioning, token) is None
 
 
 async def test_get_user_refuses_a_deleted_session(sessioning: Sessioning) -> None:
@@ -194,8 +201,8 @@ async def test_get_user_refuses_a_deleted_session(sessioning: Sessioning) -> Non
 
     assert await sessioning.delete(session=token) == {"session": token}
 
-    assert await sessioning._getUser(session=token) == []
-    assert await sessioning._getUser(session=other) == [{"user": "u1"}]
+    assert await user_of(sessioning, token) is None
+    assert await user_of(sessioning, other) == "u1"
 
 
 @pytest.mark.parametrize(
@@ -227,7 +234,7 @@ async def test_get_user_refuses_a_deleted_session(sessioning: Sessioning) -> Non
 async def test_get_user_answers_nothing_for_garbage_and_never_raises(sessioning: Sessioning, garbage: Any) -> None:
     await sessioning.create(user="u1")
 
-    assert await sessioning._getUser(session=garbage) == []
+    assert await user_of(sessioning, garbage) is None
 
 
 # -- delete ------------------------------------------------------------------------------------
@@ -257,7 +264,7 @@ async def test_delete_of_a_forged_token_deletes_nothing(database: Any, sessionin
     forged = jwt.encode(claims_of(token), OTHER_SECRET, algorithm="HS256")
 
     assert code(await sessioning.delete(session=forged)) == "UNAUTHENTICATED"
-    assert await sessioning._getUser(session=token) == [{"user": "u1"}]
+    assert await user_of(sessioning, token) == "u1"
 
 
 # -- deleteByUser --------------------------------------------------------------------------------
@@ -270,8 +277,8 @@ async def test_delete_by_user_revokes_every_session_of_the_user(database: Any, s
     assert await sessioning.deleteByUser(user="u1") == {"user": "u1", "count": 3}
 
     for token in tokens:
-        assert await sessioning._getUser(session=token) == []
-    assert await sessioning._getUser(session=bystander) == [{"user": "u2"}]
+        assert await user_of(sessioning, token) is None
+    assert await user_of(sessioning, bystander) == "u2"
     assert await sessioning.deleteByUser(user="u1") == {"user": "u1", "count": 0}
 
 
@@ -280,9 +287,9 @@ async def test_delete_by_user_keeps_the_session_it_is_told_to(database: Any, ses
 
     assert await sessioning.deleteByUser(user="u1", keep=kept) == {"user": "u1", "count": 2}
 
-    assert await sessioning._getUser(session=kept) == [{"user": "u1"}]
+    assert await user_of(sessioning, kept) == "u1"
     for token in revoked:
-        assert await sessioning._getUser(session=token) == []
+        assert await user_of(sessioning, token) is None
 
 
 async def test_delete_by_user_with_an_invalid_keep_revokes_all(database: Any, sessioning: Sessioning) -> None:
@@ -309,17 +316,191 @@ async def test_key_rotation_accepts_the_previous_key_and_signs_with_the_new(data
     dropped = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL)
     old_token = (await old.create(user="u1"))["session"]
 
-    assert await rotated._getUser(session=old_token) == [{"user": "u1"}]
+    assert await user_of(rotated, old_token) == "u1"
     new_token = (await rotated.create(user="u2"))["session"]
     jwt.decode(new_token, SECRET, algorithms=["HS256"], issuer=ISSUER)  # signed with the new key
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(new_token, OTHER_SECRET, algorithms=["HS256"], issuer=ISSUER)
-    assert await old._getUser(session=new_token) == []
-    assert await dropped._getUser(session=old_token) == []  # once the old key is dropped
-    assert await dropped._getUser(session=new_token) == [{"user": "u2"}]
+    assert await user_of(old, new_token) is None
+    assert await user_of(dropped, old_token) is None  # once the old key is dropped
+    assert await user_of(dropped, new_token) == "u2"
     assert await rotated.delete(session=old_token) == {"session": old_token}
 
 
 def test_a_codec_needs_a_key() -> None:
     with pytest.raises(ValueError, match="key"):
         TokenCodec([], ISSUER)
+
+
+# -- what a user sees of their sessions ------------------------------------------------------------
+
+
+async def stored(database: Any, token: str) -> dict[str, Any]:
+    document = await database[SESSIONS].find_one({"_id": claims_of(token)["sid"]})
+    assert document is not None
+    return dict(document)
+
+
+async def test_a_session_has_a_public_id_that_is_not_its_token(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1", client="203.0.113.7", userAgent="Firefox/140"))["session"]
+
+    [row] = await sessioning._getUser(session=token)
+
+    handle = row["id"]
+    assert isinstance(handle, str) and len(handle) >= 16
+    assert handle not in token and handle not in json.dumps(claims_of(token))
+    assert handle != claims_of(token)["sid"]
+    assert (await stored(database, token))["handle"] == handle
+
+
+async def test_create_notes_where_the_session_comes_from(sessioning: Sessioning) -> None:
+    await sessioning.create(user="u1", client="203.0.113.7", userAgent="Firefox/140")
+
+    [row] = await sessioning._getSessions(user="u1")
+
+    assert row["client"] == "203.0.113.7" and row["userAgent"] == "Firefox/140"
+    assert row["lastUsedAt"] == row["createdAt"]
+    assert row["expiresAt"] == row["createdAt"] + TTL
+
+
+async def test_create_cuts_the_user_agent_to_256_characters(sessioning: Sessioning) -> None:
+    await sessioning.create(user="u1", userAgent="A" * 300)
+    await sessioning.create(user="u2")
+
+    [long] = await sessioning._getSessions(user="u1")
+    [none] = await sessioning._getSessions(user="u2")
+
+    assert long["userAgent"] == "A" * 256
+    assert none["userAgent"] is None and none["client"] is None
+
+
+async def test_get_sessions_lists_the_users_live_sessions_newest_first(database: Any, sessioning: Sessioning) -> None:
+    tokens = [(await sessioning.create(user="u1"))["session"] for _ in range(3)]
+    await sessioning.create(user="u2")
+    for age, token in enumerate(reversed(tokens)):  # the last created is the newest
+        created = datetime.now(UTC) - timedelta(minutes=age)
+        await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"created": created}})
+    expired = (await sessioning.create(user="u1"))["session"]
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await database[SESSIONS].update_one({"_id": claims_of(expired)["sid"]}, {"$set": {"expires": past}})
+
+    rows = await sessioning._getSessions(user="u1")
+
+    handles = [(await sessioning._getUser(session=token))[0]["id"] for token in reversed(tokens)]
+    assert [row["id"] for row in rows] == handles
+    assert await sessioning._getSessions(user="nobody") == []
+
+
+async def test_touch_writes_at_most_once_a_minute(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    created = (await stored(database, token))["created"]
+
+    assert await sessioning.touch(session=token) == {"touched": False}  # just created: used now
+    assert (await stored(database, token))["last_used"] == created
+
+    almost = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=50)
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"last_used": almost}})
+    assert await sessioning.touch(session=token) == {"touched": False}
+    assert (await stored(database, token))["last_used"] == almost
+
+    stale = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=61)
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"last_used": stale}})
+    assert await sessioning.touch(session=token) == {"touched": True}
+    touched = (await stored(database, token))["last_used"]
+    assert touched > stale + timedelta(seconds=60)
+    assert (await sessioning._getUser(session=token))[0]["lastUsedAt"] == touched
+    assert await sessioning.touch(session=token) == {"touched": False}
+
+
+async def test_concurrent_touches_of_a_stale_session_write_once(
+    database: Any, sessioning: Sessioning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    stale = datetime.now(UTC) - timedelta(minutes=5)
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"last_used": stale}})
+    sessioning.clock = ticking_clock()
+    GatedCollection.install(monkeypatch, Session, "update_one", parties=10)  # all read the clock, then all write
+
+    outs = await asyncio.gather(*(sessioning.touch(session=token) for _ in range(10)))
+
+    assert sorted(out["touched"] for out in outs) == [False] * 9 + [True]
+
+
+async def test_touch_of_a_session_from_before_last_use_was_kept(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$unset": {"last_used": ""}})
+
+    assert (await sessioning._getUser(session=token))[0]["lastUsedAt"] == (await stored(database, token))["created"]
+    assert await sessioning.touch(session=token) == {"touched": True}
+    assert "last_used" in await stored(database, token)
+
+
+@pytest.mark.parametrize("token", ["garbage", "", None, {"$ne": None}], ids=repr)
+async def test_touch_of_a_bad_token_writes_nothing(database: Any, sessioning: Sessioning, token: Any) -> None:
+    assert await sessioning.touch(session=token) == {"touched": False}
+
+
+# -- revoke --------------------------------------------------------------------------------------
+
+
+async def handle_of(sessioning: Sessioning, token: str) -> str:
+    return str((await sessioning._getUser(session=token))[0]["id"])
+
+
+async def test_revoke_ends_one_of_the_users_sessions(sessioning: Sessioning) -> None:
+    kept, revoked = [(await sessioning.create(user="u1"))["session"] for _ in range(2)]
+    handle = await handle_of(sessioning, revoked)
+
+    assert await sessioning.revoke(user="u1", id=handle) == {"id": handle}
+
+    assert await user_of(sessioning, revoked) is None
+    assert await user_of(sessioning, kept) == "u1"
+    assert code(await sessioning.revoke(user="u1", id=handle)) == "SESSION_NOT_FOUND"
+
+
+async def test_revoke_of_another_users_session_is_not_found_like_an_unknown_one(
+    database: Any, sessioning: Sessioning
+) -> None:
+    theirs = (await sessioning.create(user="u2"))["session"]
+    await sessioning.create(user="u1")
+
+    other = await sessioning.revoke(user="u1", id=await handle_of(sessioning, theirs))
+    unknown = await sessioning.revoke(user="u1", id="no-such-session-id")
+
+    assert other == unknown and code(other) == "SESSION_NOT_FOUND"
+    assert await user_of(sessioning, theirs) == "u2"
+    assert await database[SESSIONS].count_documents({}) == 2
+
+
+@pytest.mark.parametrize("handle", ["", "x", "x" * 5000, None, 5, {"$ne": None}, ["a"], {"$gt": ""}], ids=repr)
+async def test_revoke_of_a_malformed_id_is_not_found_and_deletes_nothing(
+    database: Any, sessioning: Sessioning, handle: Any
+) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+
+    assert code(await sessioning.revoke(user="u1", id=handle)) == "SESSION_NOT_FOUND"
+    assert code(await sessioning.revoke(user="u1", id=token)) == "SESSION_NOT_FOUND"  # the token is no id
+    assert await database[SESSIONS].count_documents({}) == 1
+
+
+async def test_revoke_of_an_expired_session_is_not_found(database: Any, sessioning: Sessioning) -> None:
+    token = (await sessioning.create(user="u1"))["session"]
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await database[SESSIONS].update_one({"_id": claims_of(token)["sid"]}, {"$set": {"expires": past}})
+
+    assert code(await sessioning.revoke(user="u1", id=(await stored(database, token))["handle"])) == (
+        "SESSION_NOT_FOUND"
+    )
+
+
+async def test_of_two_concurrent_revokes_of_one_session_exactly_one_succeeds(
+    database: Any, sessioning: Sessioning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = await handle_of(sessioning, (await sessioning.create(user="u1"))["session"])
+    GatedCollection.install(monkeypatch, Session, "delete_one", parties=2)  # both check before either deletes
+
+    outs = await asyncio.gather(sessioning.revoke(user="u1", id=handle), sessioning.revoke(user="u1", id=handle))
+
+    assert [out for out in outs if "error" not in out] == [{"id": handle}]
+    assert [code(out) for out in outs if "error" in out] == ["SESSION_NOT_FOUND"]
+    assert await database[SESSIONS].count_documents({}) == 0

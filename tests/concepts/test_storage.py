@@ -21,7 +21,8 @@ from .helpers import OTHER_SECRET, SECRET, fast_hasher, make_settings
 USERS, SESSIONS, REQUESTS = "UserAuthentication.users", "Sessioning.sessions", "Requesting.requests"
 REGISTER = "/UserAuthentication/register"
 AUTHENTICATE = "/UserAuthentication/authenticate"
-CREDENTIALS = {"username": "Alice", "password": "password123", "client": "203.0.113.7"}  # as the API sends
+ORIGIN = {"client": "203.0.113.7", "userAgent": "test-agent/1.0"}  # the API adds these to every request
+CREDENTIALS = {"username": "Alice", "password": "password123", **ORIGIN}
 
 # -- restart ------------------------------------------------------------------------------------
 
@@ -43,12 +44,12 @@ async def test_users_and_sessions_survive_a_restart(mongo_client: Any, database_
         sessioning = services.engine.concepts["Sessioning"]
         assert isinstance(sessioning, Sessioning)
         old_session = await sessioning._getUser(session=registered["session"])
-        me = (await services.handler.handle("/me", {"session": registered["session"], "client": "203.0.113.7"})).body
+        me = (await services.handler.handle("/me", {"session": registered["session"], **ORIGIN})).body
     finally:
         await services.close()
 
     assert authenticated["user"] == registered["user"]
-    assert old_session == [{"user": registered["user"]}]
+    assert [row["user"] for row in old_session] == [registered["user"]]
     assert me == {"user": registered["user"], "username": "Alice"}
     assert await mongo_client[db_name][REQUESTS].count_documents({}) == 3
 
@@ -102,7 +103,9 @@ async def test_the_collections_have_their_indexes(database: Any) -> None:
     requests = await database[REQUESTS].index_information()
 
     assert users["key_1"]["key"] == [("key", 1)] and users["key_1"]["unique"] is True
-    assert sessions["user_1"]["key"] == [("user", 1)]
+    assert sessions["user_1_created_-1"]["key"] == [("user", 1), ("created", -1)]
+    assert sessions["handle_1"]["key"] == [("handle", 1)]
+    assert sessions["handle_1"]["unique"] is True and sessions["handle_1"]["sparse"] is True
     assert sessions["expires_1"]["key"] == [("expires", 1)] and sessions["expires_1"]["expireAfterSeconds"] == 0
     assert requests["expires_1"]["key"] == [("expires", 1)] and requests["expires_1"]["expireAfterSeconds"] == 0
 
@@ -116,8 +119,19 @@ async def test_the_collections_have_their_indexes(database: Any) -> None:
         (USERS, {"_id": {"$gt": ObjectId("6b0000000000000000000001")}}, {"sort": {"_id": 1}, "hint": {"_id": 1}}),
         (SESSIONS, {"_id": "a-session-id"}, {}),
         (SESSIONS, {"user": "6b0000000000000000000001"}, {}),
+        (SESSIONS, {"user": "6b0000000000000000000001"}, {"sort": {"created": -1}}),
+        (SESSIONS, {"handle": "a-handle"}, {}),
     ],
-    ids=["user by key", "user by id", "all users", "users after id", "session by id", "sessions by user"],
+    ids=[
+        "user by key",
+        "user by id",
+        "all users",
+        "users after id",
+        "session by id",
+        "sessions by user",
+        "sessions by user, newest first",
+        "session by handle",
+    ],
 )
 async def test_each_kind_of_query_is_served_by_an_index(
     database: Any, collection: str, query: dict[str, Any], options: dict[str, Any]
@@ -207,7 +221,12 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     await sessioning._getUser(session=tokens[0])
     await sessioning.delete(session=tokens[0])
     await sessioning.delete(session=tokens[0])
-    await sessioning.deleteByUser(user=user, keep=tokens[1])
+    await sessioning.touch(session=tokens[1])
+    await sessioning._getSessions(user=user)
+    handle = (await sessioning._getUser(session=tokens[1]))[0]["id"]
+    await sessioning.revoke(user=other, id=handle)
+    await sessioning.revoke(user=user, id=handle)
+    await sessioning.deleteByUser(user=user, keep=tokens[2])
     await sessioning.deleteByUser(user=user)
     await ua.deleteAccount(user=other)
     await ua.deleteAccount(user=other)
@@ -243,4 +262,5 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
         (SESSIONS, ("_id",)),
         (SESSIONS, ("user",)),
         (SESSIONS, ("_id", "user")),
+        (SESSIONS, ("handle",)),
     }

@@ -33,12 +33,12 @@ from .conftest import AppProcess, running_apps
 pytestmark = pytest.mark.launcher
 
 SDL = ROOT / "schema.graphql"
-EXAMPLES = 15  # per operation and mode: 9 fields x 2 modes x 15 = 270 operations at most
+EXAMPLES = 15  # per operation and mode: 12 fields x 2 modes x 15 = 360 operations at most
 OPERATIONS = [result.ok().label for result in schemathesis.graphql.from_path(SDL).get_all_operations()]
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 EXPECTED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED"}
 """Request-level errors a fuzzed operation may get while the database is up."""
-ENDS_SESSIONS = {"Mutation.logout", "Mutation.changePassword", "Mutation.deleteAccount"}
+ENDS_SESSIONS = {"Mutation.logout", "Mutation.changePassword", "Mutation.deleteAccount", "Mutation.logoutEverywhere"}
 """Operations that may revoke the token they were sent with: each gets a new user."""
 
 

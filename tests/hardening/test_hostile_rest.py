@@ -67,6 +67,8 @@ def valid_body(path: str, alice: Alice) -> dict[str, Any]:
         "newPassword": "another horse",
         "first": 10,
         "after": alice.user,
+        "id": "a-session-id",
+        "keepCurrent": True,
     }
     return {name: values[name] for name in ROUTES[path]}
 

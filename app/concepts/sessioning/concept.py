@@ -1,16 +1,22 @@
 """concept Sessioning
 
 purpose: let a user stay authenticated across requests, until they log out or the
-session expires.
-state: a set of Sessions, each with a user, a creation time and an expiry time.
+session expires, and let them see and end their sessions.
+state: a set of Sessions, each with a user, a public handle, a creation time, an
+expiry time, the time it was last used, and the client address and User-Agent it
+was created from.
 A session travels as a signed token (JWT) that names it; only this concept knows that.
+The handle is random and unrelated to the token, so showing it reveals nothing.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
+
+from beanie import SortDirection
 
 from app.engine import Secret
 
@@ -20,6 +26,10 @@ from .tokens import TokenCodec
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INVALID_USER = "INVALID_USER"
+SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+
+USER_AGENT_LENGTH = 256
+LISTED = 1000
 
 
 class SessionOut(TypedDict):
@@ -36,26 +46,83 @@ class RevokedOut(TypedDict):
     count: int
 
 
+class RevokedOneOut(TypedDict):
+    id: str
+
+
+class TouchedOut(TypedDict):
+    touched: bool
+
+
 class UserRow(TypedDict):
     user: str
+    id: str | None
+    lastUsedAt: datetime
+
+
+class SessionRow(TypedDict):
+    id: str
+    createdAt: datetime
+    expiresAt: datetime
+    lastUsedAt: datetime
+    client: str | None
+    userAgent: str | None
+
+
+def utc_now() -> datetime:
+    """The current time, to the second (what the database and the tokens keep)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class Sessioning:
-    """Creates, resolves and revokes sessions."""
+    """Creates, resolves, lists and revokes sessions."""
 
-    def __init__(self, tokens: TokenCodec, ttl: timedelta) -> None:
+    TOUCH_EVERY = timedelta(minutes=1)
+    """`lastUsedAt` moves at most this often: a busy session costs one write per interval."""
+
+    def __init__(self, tokens: TokenCodec, ttl: timedelta, clock: Callable[[], datetime] = utc_now) -> None:
         self.tokens = tokens
         self.ttl = ttl
+        self.clock = clock
 
-    async def create(self, user: str) -> SessionOut | Error:
-        """effects: starts a session for the user, expiring after the configured TTL."""
+    async def create(self, user: str, client: str | None = None, userAgent: str | None = None) -> SessionOut | Error:
+        """effects: starts a session for the user, expiring after the configured TTL,
+        noting where it was created from (the User-Agent cut to 256 characters)."""
         if not isinstance(user, str) or not user:
             return error(INVALID_USER, "A session needs a user.")
-        now = datetime.now(UTC).replace(microsecond=0)
-        session = Session(id=secrets.token_urlsafe(18), user=user, created=now, expires=now + self.ttl)
+        now = self.clock()
+        agent = _text(userAgent)
+        session = Session(
+            id=secrets.token_urlsafe(18),
+            handle=secrets.token_urlsafe(12),
+            user=user,
+            created=now,
+            expires=now + self.ttl,
+            last_used=now,
+            client=_text(client),
+            user_agent=agent[:USER_AGENT_LENGTH] if agent else None,
+        )
         await session.insert()
         token = self.tokens.encode(session.id, user, now, session.expires)
         return {"session": token, "expiresAt": session.expires}
+
+    async def touch(self, session: Secret) -> TouchedOut:
+        """effects: records that the session was used now, unless that was recorded less
+        than a minute ago. One atomic update of the session found by its id, so
+        concurrent touches write at most once a minute."""
+        claims = self.tokens.decode(session)
+        if claims is None:
+            return {"touched": False}
+        now = self.clock()
+        stale = {"$lte": [{"$ifNull": ["$last_used", None]}, now - self.TOUCH_EVERY]}
+        result = await Session.get_pymongo_collection().update_one(
+            {"_id": claims["sid"]}, [{"$set": {"last_used": {"$cond": [stale, now, "$last_used"]}}}]
+        )
+        return {"touched": result.modified_count == 1}
 
     async def delete(self, session: Secret) -> DeletedOut | Error:
         """requires: the session is live.  effects: ends it."""
@@ -64,6 +131,19 @@ class Sessioning:
         if deleted is None or deleted.deleted_count == 0:
             return error(UNAUTHENTICATED, "No such session.")
         return {"session": session}
+
+    async def revoke(self, user: str, id: str) -> RevokedOneOut | Error:
+        """requires: `id` is the handle of one of the user's live sessions.  effects: ends it.
+        Another user's session is not found, exactly like one that does not exist."""
+        found = await Session.find_one({"handle": id}) if isinstance(id, str) else None
+        if found is None or found.user != user or found.expires <= self.clock():
+            return error(SESSION_NOT_FOUND, "No such session.")
+        # A session's user and expiry never change, so only the delete can race: it is
+        # one atomic delete by id, and of concurrent revokes exactly one deletes.
+        deleted = await Session.get_pymongo_collection().delete_one({"_id": found.id})
+        if deleted.deleted_count == 0:
+            return error(SESSION_NOT_FOUND, "No such session.")
+        return {"id": id}
 
     async def deleteByUser(self, user: str, keep: Secret | None = None) -> RevokedOut | Error:
         """effects: ends every session of the user, but the one `keep` names (if any)."""
@@ -77,11 +157,31 @@ class Sessioning:
         return {"user": user, "count": result.deleted_count if result else 0}
 
     async def _getUser(self, session: Secret) -> list[UserRow]:
-        """The user of a live session; [] for a missing, bad, expired or revoked token."""
+        """The user of a live session, its handle and when it was last used; [] for a
+        missing, bad, expired or revoked token."""
         claims = self.tokens.decode(session)
         if claims is None:
             return []
         found = await Session.find_one(Session.id == claims["sid"])
-        if found is None or found.user != claims["sub"] or found.expires <= datetime.now(UTC):
+        if found is None or found.user != claims["sub"] or found.expires <= self.clock():
             return []
-        return [{"user": found.user}]
+        return [{"user": found.user, "id": found.handle, "lastUsedAt": found.last_used or found.created}]
+
+    async def _getSessions(self, user: str) -> list[SessionRow]:
+        """The user's live sessions, newest first (at most 1000)."""
+        if not isinstance(user, str):
+            return []
+        now = self.clock()
+        found = Session.find({"user": user}).sort([("created", SortDirection.DESCENDING)]).limit(LISTED)
+        return [
+            {
+                "id": session.handle,
+                "createdAt": session.created,
+                "expiresAt": session.expires,
+                "lastUsedAt": session.last_used or session.created,
+                "client": session.client,
+                "userAgent": session.user_agent,
+            }
+            async for session in found
+            if session.handle is not None and session.expires > now
+        ]

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from beanie import Document, Indexed
-from pymongo import ASCENDING, IndexModel
+from beanie import Document
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
 class Session(Document):
-    """A session. The token names it; deleting the document revokes the token.
-    The TTL index lets the database drop it once expired."""
+    """A session. The token names it by `id`; deleting the document revokes the token.
+    `handle` is its public name, random and unrelated to the token: what the user sees
+    and revokes it by. The TTL index lets the database drop it once expired."""
 
     id: str  # type: ignore[assignment]
-    user: Annotated[str, Indexed()]
+    handle: str | None = None  # None only for sessions created before handles existed
+    user: str
     created: datetime
     expires: datetime
+    last_used: datetime | None = None
+    client: str | None = None
+    user_agent: str | None = None
 
     class Settings:
         name = "Sessioning.sessions"
-        indexes = [IndexModel([("expires", ASCENDING)], expireAfterSeconds=0)]
+        indexes = [
+            IndexModel([("expires", ASCENDING)], expireAfterSeconds=0),
+            IndexModel([("user", ASCENDING), ("created", DESCENDING)]),
+            IndexModel([("handle", ASCENDING)], unique=True, sparse=True),
+        ]
