@@ -26,8 +26,10 @@ from dataclasses import dataclass
 import psutil
 from pymongo import AsyncMongoClient
 
+from app.database import free_port
+
 from .http_client import Connection
-from .live import PASSWORD, Server, free_port, gql, wait_ready
+from .live import PASSWORD, Server, gql, wait_ready
 from .load import REGISTER, drive
 
 ME = "{ me { id username } }"
