@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     # --- Server -------------------------------------------------------------------
     log_level: Annotated[Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"], BeforeValidator(_upper)] = "INFO"
     """Case-insensitive on input."""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: every log line a JSON object (time, level, logger, message, flow), for log pipelines."""
     host: str = "127.0.0.1"
     """Loopback by default: exposing the API on a network is a deliberate choice."""
     port: int = Field(default=8000, ge=1, le=65535)
@@ -144,6 +146,11 @@ class Settings(BaseSettings):
     """Server processes; they share the launcher's (embedded) database."""
     metrics: bool = True
     """Serve Prometheus metrics at GET /metrics (keep that path off the public internet)."""
+    otel_exporter_otlp_endpoint: str | None = None
+    """OpenTelemetry's standard variable: set, every request and its flow's actions are
+    exported as spans over OTLP/HTTP to `<endpoint>/v1/traces`; unset, nothing is traced."""
+    otel_service_name: str = Field(default="concept-auth", min_length=1)
+    """The `service.name` the spans carry."""
 
     # --- Password hashing ---------------------------------------------------------
     argon2_memory_kib: int = Field(default=19456, ge=8)

@@ -6,6 +6,9 @@ N concurrent clients and prints requests/s, p50/p99 latency and the server proce
 CPU milliseconds per request.
 
     .venv/bin/python -m benchmarks.load [--requests 3000] [--concurrency 16]
+
+With --observability it instead measures what metrics and tracing cost
+(benchmarks/observability.py).
 """
 
 from __future__ import annotations
@@ -149,8 +152,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000, help="requests of the query workloads")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--observability", action="store_true", help="metrics off vs on vs on with tracing")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each app takes (with --observability)")
     args = parser.parse_args()
-    asyncio.run(run(args.requests, args.concurrency))
+    if args.observability:
+        from . import observability
+
+        asyncio.run(observability.run(args.requests, args.rounds, args.concurrency))
+    else:
+        asyncio.run(run(args.requests, args.concurrency))
 
 
 if __name__ == "__main__":

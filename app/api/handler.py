@@ -15,6 +15,7 @@ from pymongo.errors import ConnectionFailure
 from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
 from app.engine import Engine, Flow, FlowError, redact
+from app.observability.logs import current_flow
 
 from .journal import RequestJournal
 
@@ -86,8 +87,15 @@ class RequestHandler:
         return self.engine.secrets
 
     async def handle(self, path: str, inputs: dict[str, Any]) -> Response:
-        started = time.perf_counter()
         flow = Flow()
+        logged_as = current_flow.set(flow.id)  # the lines logged from here on, the flow's too, name it
+        try:
+            return await self._handle(path, inputs, flow)
+        finally:
+            current_flow.reset(logged_as)
+
+    async def _handle(self, path: str, inputs: dict[str, Any], flow: Flow) -> Response:
+        started = time.perf_counter()
         inputs = {"session": None, "client": None, **inputs}  # always there, so syncs can match "none"
         run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
         await asyncio.wait({run}, timeout=self.timeout)  # on timeout the flow goes on; only we stop waiting

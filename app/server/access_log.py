@@ -40,11 +40,15 @@ class AccessLog:
             operation = state.get("operation")
             if operation:
                 what = f"{what} {operation}"
+            ms = (time.perf_counter() - started) * 1000
+            ids = ",".join(flow.id for flow in flows) or None
+            fields = {"method": scope["method"], "path": scope["path"], "operation": operation, "status": status}
             logger.info(
                 "%s %s %d %.1fms flow=%s",
                 scope["method"],
                 what,
                 status,
-                (time.perf_counter() - started) * 1000,
-                ",".join(flow.id for flow in flows) or "-",
+                ms,
+                ids or "-",
+                extra={**fields, "ms": round(ms, 1), "flow": ids},
             )

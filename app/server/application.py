@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -16,7 +16,9 @@ from starlette.routing import Route
 from app.api import flows, graphiql, rest
 from app.api.graphql import graphql_endpoint
 from app.database import EmbeddedDatabase, ping
+from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
+from app.observability.tracing import Tracing, start_traces
 from app.settings import Settings
 
 from . import services
@@ -34,21 +36,20 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at LOG_LEVEL, unless the host process already configured logging."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     """The app. With no MONGODB_URL it runs the embedded database itself; the launcher
     (`python -m app`) instead starts it once and hands its URL to every worker."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     metrics = Metrics(rest.ROUTES) if settings.metrics else None
+    endpoint = settings.otel_exporter_otlp_endpoint
+    traces = start_traces(endpoint, settings.otel_service_name) if endpoint else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            if traces is not None:
+                stack.push_async_callback(asyncio.to_thread, traces.shutdown)  # flushes the last spans
             url = settings.mongodb_url
             if url is None:
                 url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         Middleware(JsonOnly),
     ]
+    if traces is not None:
+        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer))
     if settings.cors_origins:
         middleware.append(
             Middleware(

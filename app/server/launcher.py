@@ -15,17 +15,17 @@ import uvicorn
 
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError
 from app.engine import specs
+from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
 from app.settings import ConfigurationError, Settings, jwt_secret, load_settings
 
-from .application import configure_logging
 from .services import build_engine
 
 
 def serve() -> None:
     """Run the server: the embedded database if MONGODB_URL is unset, then uvicorn."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     jwt_secret(settings)  # create the development key once, before any worker needs it
     announce(settings)
     with ExitStack() as stack:

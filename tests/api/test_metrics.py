@@ -10,8 +10,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.database import free_port
+
 from .helpers import ME, Api, StartApi
-from .test_launcher import free_port, launcher_env, wait_until_healthy
+from .test_launcher import launcher_env, wait_until_healthy
 
 PASSWORD = "correct horse metrics"
 

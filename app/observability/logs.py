@@ -1,0 +1,50 @@
+"""Logging: human-readable lines, or with LOG_FORMAT=json one JSON object per line
+(time, level, logger, message, and the flow id where there is one) for log pipelines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Literal
+
+LogFormat = Literal["text", "json"]
+
+current_flow: ContextVar[str | None] = ContextVar("current_flow", default=None)
+"""The flow the running code belongs to; tasks started within a flow inherit it."""
+
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+EXTRAS = ("method", "path", "operation", "status", "ms")
+"""Fields a log call may pass in `extra` (the access log does) that become JSON keys."""
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        flow = getattr(record, "flow", None) or current_flow.get()
+        if flow:
+            entry["flow"] = flow
+        for key in EXTRAS:
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
+    """Log to stderr at `level`, unless the host process already configured logging."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT))
+    logging.basicConfig(level=level, handlers=[handler])
+    # At DEBUG pymongo logs every command and reply whole: password hashes, session ids.
+    logging.getLogger("pymongo.command").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

@@ -1,0 +1,58 @@
+"""LOG_FORMAT=json as a log pipeline sees it: `python -m app`'s every output line is a
+JSON object, the access log's included, with the flow id where there is one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.database import free_port
+
+from .helpers import REGISTER
+from .test_launcher import launcher_env, wait_until_healthy
+
+PASSWORD = "correct horse logged"
+
+
+@pytest.mark.launcher
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_every_line_is_a_json_object_and_a_flows_lines_carry_its_id(tmp_path: Path, level: str) -> None:
+    port = free_port()
+    url, log = f"http://127.0.0.1:{port}", tmp_path / "app.log"
+    env = {**launcher_env(port, tmp_path / "data"), "LOG_FORMAT": "json", "LOG_LEVEL": level, "DEBUG_FLOWS": "true"}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+    try:
+        wait_until_healthy(process, url, log)
+        variables = {"username": "ada", "password": PASSWORD}
+        body = httpx.post(f"{url}/graphql", json={"query": REGISTER, "variables": variables}, timeout=10.0).json()
+        token = body["data"]["register"]["session"]
+        refused = httpx.post(f"{url}/api/login", json={"username": "ada", "password": "wrong " + PASSWORD}, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines()]  # fails on any line that is not JSON
+
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    access = [line for line in lines if line["logger"] == "app.access" and line["path"] != "/healthz"]
+    assert [(line["method"], line["path"], line["status"]) for line in access] == [
+        ("POST", "/graphql", 200),
+        ("POST", "/api/login", refused.status_code),
+    ]
+    assert access[0]["operation"] == "Register"
+    assert access[0]["flow"] == body["extensions"]["flow"]["id"]
+    assert access[1]["flow"] == refused.headers["X-Flow-Id"]
+    assert any(line["logger"] == "uvicorn.error" for line in lines)  # the server's own lines too
+    if level == "DEBUG":  # the engine's trace: one line per action, in its flow
+        engine = [line for line in lines if line["logger"] == "app.engine"]
+        assert {line["flow"] for line in engine} == {access[0]["flow"], access[1]["flow"]}
+    assert PASSWORD not in text and token not in text
+    assert "$argon2" not in text  # not even the hash (pymongo logs whole commands at DEBUG)
