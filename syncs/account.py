@@ -61,9 +61,8 @@ def ChangePasswordResponse(request, user, username):
     return Sync(
         when=[
             (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
-            (UserAuthentication.changePassword, {}, {"user": user}),
+            (UserAuthentication.changePassword, {}, {"user": user, "username": username}),
         ],
-        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
         then=[
             (
                 Requesting.respond,

@@ -1,7 +1,8 @@
 """Authentication and sessions: register, authenticate (and the seeds' /login), logout.
 
 Registering or authenticating creates a session; the response carries the user, the
-session token and its expiry. Logging out deletes the session.
+session token and its expiry, once the session is known to stand on the current
+credentials (see credentials.py). Logging out deletes the session.
 """
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
@@ -43,14 +44,16 @@ def RegisterCreatesSession(user, client, user_agent):
 
 
 @sync
-def RegisterResponse(request, user, username, session, expires_at):
+def RegisterResponse(request, user, version, username, session, expires_at):
     return Sync(
         when=[
             (Requesting.request, {"path": "/UserAuthentication/register"}, {"request": request}),
-            (UserAuthentication.register, {}, {"user": user}),
+            (UserAuthentication.register, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
-        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
+        where=lambda frames: frames.query(
+            UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
+        ),
         then=[
             (
                 Requesting.respond,
@@ -102,14 +105,16 @@ def AuthenticateCreatesSession(user, client, user_agent):
 
 
 @sync
-def AuthenticateResponse(request, user, username, session, expires_at):
+def AuthenticateResponse(request, user, version, username, session, expires_at):
     return Sync(
         when=[
             (Requesting.request, {"path": "/UserAuthentication/authenticate"}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"user": user}),
+            (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
-        where=lambda frames: frames.query(UserAuthentication._getUsername, {"user": user}, {"username": username}),
+        where=lambda frames: frames.query(
+            UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
+        ),
         then=[
             (
                 Requesting.respond,
@@ -149,13 +154,14 @@ def LoginRequest(request, username, password, at):
 
 
 @sync
-def LoginResponse(request, user, session, expires_at):
+def LoginResponse(request, user, version, session, expires_at):
     return Sync(
         when=[
             (Requesting.request, {"path": "/login"}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"user": user}),
+            (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
+        where=lambda frames: frames.query(UserAuthentication._getCredentials, {"user": user}, {"version": version}),
         then=[(Requesting.respond, {"request": request, "session": session, "expiresAt": expires_at})],
     )
 

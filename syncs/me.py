@@ -1,4 +1,5 @@
-"""`me`: the session's user, or nobody. Never an error: no valid session answers null."""
+"""`me`: the session's user, or nobody. Never an error: no valid session answers null,
+and neither does a session whose user is gone (while its deletion revokes it)."""
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
@@ -20,5 +21,16 @@ def MeAnonymous(request, session):
     return Sync(
         when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
         where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
+        then=[(Requesting.respond, {"request": request, "user": None})],
+    )
+
+
+@sync
+def MeUserGone(request, session, user):
+    return Sync(
+        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).without(
+            UserAuthentication._getUsername, {"user": user}
+        ),
         then=[(Requesting.respond, {"request": request, "user": None})],
     )

@@ -12,13 +12,16 @@ from beanie import init_beanie
 from bson import ObjectId
 from pymongo import AsyncMongoClient, monitoring
 
-from app.concepts import DOCUMENTS, Sessioning, UserAuthentication
+from app.concepts import DOCUMENTS, Sessioning, Throttling, UserAuthentication
 from app.concepts.sessioning import TokenCodec
+from app.concepts.throttling import Limit
+from app.concepts.user_authentication import PasswordHasher
 from app.server.services import start
 
 from .helpers import OTHER_SECRET, SECRET, fast_hasher, make_settings
 
 USERS, SESSIONS, REQUESTS = "UserAuthentication.users", "Sessioning.sessions", "Requesting.requests"
+ATTEMPTS = "Throttling.attempts"
 REGISTER = "/UserAuthentication/register"
 AUTHENTICATE = "/UserAuthentication/authenticate"
 ORIGIN = {"client": "203.0.113.7", "userAgent": "test-agent/1.0"}  # the API adds these to every request
@@ -202,7 +205,7 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     sessioning = Sessioning(TokenCodec([SECRET], "concept-auth"), timedelta(hours=1))
     password, new_password = "password123", "password456"
 
-    # Every action and query of both concepts, on their success and failure paths.
+    # Every action and query of the concepts, on their success and failure paths.
     user = (await ua.register(username="alice", password=password))["user"]
     other = (await ua.register(username="bob", password=password))["user"]
     await ua.register(username="ALICE", password=password)
@@ -230,12 +233,20 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     await sessioning.deleteByUser(user=user)
     await ua.deleteAccount(user=other)
     await ua.deleteAccount(user=other)
+    await ua._getCredentials(user=user)
+    rehashing = UserAuthentication(PasswordHasher(memory_kib=2048, time_cost=1))
+    await rehashing.authenticate(username="alice", password=new_password)
+    throttling = Throttling({"login": Limit(1, timedelta(minutes=15), per_source=1)})
+    await throttling.attempt(kind="login", key="alice", source="10.0.0.1")
+    await throttling.attempt(kind="login", key="alice", source="10.0.0.1")
+    await throttling.attempt(kind="login", key="bob", source="10.0.0.1")
+    await throttling.succeed(kind="login", key="alice", source="10.0.0.1")
 
     issued = recorder.issued
     assert len(issued) >= 20
     indexes = {
         collection: [spec["key"][0][0] for spec in (await database[collection].index_information()).values()]
-        for collection in (USERS, SESSIONS)
+        for collection in (USERS, SESSIONS, ATTEMPTS)
     }
     for query in issued:
         assert "unexpected" not in query.query, query
@@ -259,8 +270,14 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
         (USERS, ("key",)),
         (USERS, ("_id",)),
         (USERS, ()),
+        (USERS, ("_id", "version")),
+        (USERS, ("_id", "password_hash", "version")),
         (SESSIONS, ("_id",)),
         (SESSIONS, ("user",)),
         (SESSIONS, ("_id", "user")),
         (SESSIONS, ("handle",)),
+        (ATTEMPTS, ("_id", "attempts", "expires")),
+        (ATTEMPTS, ("_id", "expires")),
+        (ATTEMPTS, ("_id", "attempts")),
+        (ATTEMPTS, ("_id",)),
     }

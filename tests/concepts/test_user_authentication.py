@@ -15,6 +15,7 @@ import pytest
 from bson import ObjectId
 
 from app.concepts.user_authentication import PasswordHasher, User, UserAuthentication
+from tests.api.races import Gate
 
 from .helpers import CountingHasher, fast_hasher
 
@@ -43,8 +44,8 @@ def code(output: dict[str, Any]) -> str | None:
 async def test_register_creates_a_user_with_its_name_as_typed(database: Any, ua: UserAuthentication) -> None:
     out = await ua.register(username="Alice.B-c_9", password=PASSWORD)
 
-    assert set(out) == {"user"}
-    assert ObjectId.is_valid(out["user"])
+    assert set(out) == {"user", "version"}
+    assert ObjectId.is_valid(out["user"]) and out["version"] == 0
     document = await stored(database, "alice.b-c_9")
     assert str(document["_id"]) == out["user"]
     assert document["username"] == "Alice.B-c_9"
@@ -138,7 +139,7 @@ async def test_concurrent_registrations_of_one_name_create_exactly_one_user(
 async def test_authenticate_accepts_the_username_in_any_case(ua: UserAuthentication, typed: str) -> None:
     user = (await ua.register(username="Carol", password=PASSWORD))["user"]
 
-    assert await ua.authenticate(username=typed, password=PASSWORD) == {"user": user}
+    assert await ua.authenticate(username=typed, password=PASSWORD) == {"user": user, "version": 0}
 
 
 async def test_authenticate_gives_one_identical_error_for_wrong_password_and_unknown_user(
@@ -232,7 +233,7 @@ async def test_the_stored_hash_is_argon2id_and_never_the_password(database: Any)
 
     assert document["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in str(document)
-    assert set(document) == {"_id", "username", "key", "password_hash", "created", "updated"}
+    assert set(document) == {"_id", "username", "key", "password_hash", "version", "created", "updated"}
 
 
 async def test_same_password_gives_different_hashes(database: Any, ua: UserAuthentication) -> None:
@@ -249,18 +250,18 @@ async def test_authenticate_rehashes_a_hash_made_with_outdated_parameters(databa
     before = await stored(database, "kim")
     assert "m=8192," in before["password_hash"]
 
-    assert await new.authenticate(username="kim", password="wrong password") != {"user": user}
+    assert await new.authenticate(username="kim", password="wrong password") != {"user": user, "version": 0}
     assert (await stored(database, "kim"))["password_hash"] == before["password_hash"]  # a failure changes nothing
 
-    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user}
+    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user, "version": 0}
     after = await stored(database, "kim")
     assert after["password_hash"] != before["password_hash"]
     assert after["password_hash"].startswith("$argon2id$v=19$m=9216,t=1,p=1$")
     assert after["updated"] > before["updated"]
 
-    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user}
+    assert await new.authenticate(username="kim", password=PASSWORD) == {"user": user, "version": 0}
     assert (await stored(database, "kim"))["password_hash"] == after["password_hash"]  # current: left alone
-    assert await old.authenticate(username="kim", password=PASSWORD) == {"user": user}  # still verifies
+    assert await old.authenticate(username="kim", password=PASSWORD) == {"user": user, "version": 0}  # still verifies
 
 
 async def test_hashing_does_not_block_the_event_loop(database: Any) -> None:
@@ -333,10 +334,12 @@ async def test_change_password_replaces_the_old_password(database: Any, ua: User
     user = (await ua.register(username="leo", password=PASSWORD))["user"]
     before = await stored(database, "leo")
 
-    assert await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password") == {"user": user}
+    out = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
 
+    assert out == {"user": user, "username": "leo"}
     assert code(await ua.authenticate(username="leo", password=PASSWORD)) == "INVALID_CREDENTIALS"
-    assert await ua.authenticate(username="leo", password="new password") == {"user": user}
+    assert await ua.authenticate(username="leo", password="new password") == {"user": user, "version": 1}
+    assert await ua._getCredentials(user=user) == [{"username": "leo", "version": 1}]
     after = await stored(database, "leo")
     assert after["password_hash"] != before["password_hash"]
     assert after["updated"] > before["updated"]
@@ -352,7 +355,7 @@ async def test_change_password_with_a_wrong_old_password_changes_nothing(databas
         assert code(out) == "INVALID_CREDENTIALS"
 
     assert await stored(database, "mia") == before
-    assert await ua.authenticate(username="mia", password=PASSWORD) == {"user": user}
+    assert await ua.authenticate(username="mia", password=PASSWORD) == {"user": user, "version": 0}
 
 
 @pytest.mark.parametrize("new", ["x" * 7, "x" * 257, None, {"$gt": ""}], ids=repr)
@@ -374,6 +377,51 @@ async def test_change_password_of_an_unknown_or_malformed_user_is_user_not_found
 
     assert code(out) == "USER_NOT_FOUND"
     assert "user" in await ua.authenticate(username="olga", password=PASSWORD)
+
+
+async def test_of_concurrent_password_changes_checked_against_the_same_credentials_one_wins(database: Any) -> None:
+    gate = Gate(hold=2)
+
+    class GatedHasher(PasswordHasher):
+        """Holds hashing the new password: both changes have checked the old one by then."""
+
+        async def hash(self, password: str) -> str:
+            await gate.through()
+            return await super().hash(password)
+
+    user = (await UserAuthentication(fast_hasher()).register(username="ron", password=PASSWORD))["user"]
+    ua = UserAuthentication(GatedHasher(memory_kib=1024, time_cost=1))
+    changes = [
+        asyncio.create_task(ua.changePassword(user=user, oldPassword=PASSWORD, newPassword=f"password {i}"))
+        for i in range(2)
+    ]
+    await gate.holding(2)
+    gate.open()
+
+    outs = await asyncio.gather(*changes)
+
+    assert sorted(code(out) or "ok" for out in outs) == ["INVALID_CREDENTIALS", "ok"]
+    won = 0 if "user" in outs[0] else 1
+    assert await ua.authenticate(username="ron", password=f"password {won}") == {"user": user, "version": 1}
+    assert code(await ua.authenticate(username="ron", password=f"password {1 - won}")) == "INVALID_CREDENTIALS"
+
+
+async def test_a_user_stored_without_a_version_is_at_version_0_and_can_change_password(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="old_timer", password=PASSWORD))["user"]
+    await database[USERS].update_one({"key": "old_timer"}, {"$unset": {"version": ""}})
+
+    assert await ua.authenticate(username="old_timer", password=PASSWORD) == {"user": user, "version": 0}
+    assert "user" in await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+    assert await ua._getCredentials(user=user) == [{"username": "old_timer", "version": 1}]
+
+
+@pytest.mark.parametrize("user", [str(ObjectId()), "not-an-id", None, {"$ne": None}], ids=repr)
+async def test_get_credentials_of_an_unknown_or_malformed_user_is_empty(ua: UserAuthentication, user: Any) -> None:
+    await ua.register(username="tess", password=PASSWORD)
+
+    assert await ua._getCredentials(user=user) == []
 
 
 # -- deleteAccount ----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """concept UserAuthentication
 
 purpose: verify who a user is, by a username and a password they chose.
-state: a set of Users, each with a username (unique regardless of ASCII case) and a
-password hash (argon2id).
+state: a set of Users, each with a username (unique regardless of ASCII case), a
+password hash (argon2id) and the version of these credentials, which every change
+of the password increases (so what was decided on older credentials can be told apart).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from app.engine import Secret
 
 from ..outputs import Error, error
-from .documents import User, UserName
+from .documents import Credentials, User, UserName
 from .passwords import PasswordHasher
 
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
@@ -32,10 +33,26 @@ INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
 USER_NOT_FOUND = "USER_NOT_FOUND"
 
 _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
+_WRONG_OLD_PASSWORD = error(INVALID_CREDENTIALS, "The old password is not correct.")
 
 
 class UserOut(TypedDict):
     user: str
+
+
+class CredentialsOut(TypedDict):
+    user: str
+    version: int
+
+
+class ChangedOut(TypedDict):
+    user: str
+    username: str
+
+
+class CredentialsRow(TypedDict):
+    username: str
+    version: int
 
 
 class ExistsRow(TypedDict):
@@ -83,15 +100,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _at_version(version: int) -> dict[str, object]:
+    """The filter for credentials still at `version` (users stored before versions existed have none: 0)."""
+    return {"version": version} if version else {"version": {"$in": [0, None]}}
+
+
 class UserAuthentication:
     """Registers users and checks their credentials; knows nothing of sessions."""
 
     def __init__(self, hasher: PasswordHasher) -> None:
         self.hasher = hasher
 
-    async def register(self, username: str, password: Secret) -> UserOut | Error:
+    async def register(self, username: str, password: Secret) -> CredentialsOut | Error:
         """requires: a valid username not taken in any case, a password of 8 to 256 characters.
-        effects: creates a user with that username and a hash of the password."""
+        effects: creates a user with that username and a hash of the password (version 0)."""
         if not _valid_username(username):
             return error(INVALID_USERNAME, "Usernames are 3 to 32 letters, digits, '_', '.' or '-'.")
         if not _valid_password(password):
@@ -107,12 +129,13 @@ class UserAuthentication:
             await user.insert()
         except DuplicateKeyError:
             return error(USERNAME_TAKEN, "That username is taken.")
-        return {"user": str(user.id)}
+        return {"user": str(user.id), "version": user.version}
 
-    async def authenticate(self, username: str, password: Secret) -> UserOut | Error:
+    async def authenticate(self, username: str, password: Secret) -> CredentialsOut | Error:
         """requires: a user with this username (in any case) whose password this is.
-        effects: none, but a hash made with outdated parameters is replaced.
-        Unknown users cost one verification too and get the same error."""
+        effects: none, but a hash made with outdated parameters is replaced (unless the
+        credentials changed meanwhile). Unknown users cost one verification too and get
+        the same error. The output names the version of the credentials that matched."""
         if not _text(password) or len(password) > PASSWORD_LENGTH[-1]:
             return _BAD_CREDENTIALS
         user = await User.find_one(User.key == username.lower()) if _valid_username(username) else None
@@ -123,12 +146,17 @@ class UserAuthentication:
         if not matches:
             return _BAD_CREDENTIALS
         if rehashed is not None:
-            await user.set({User.password_hash: rehashed, User.updated: _now()})
-        return {"user": str(user.id)}
+            await User.get_pymongo_collection().update_one(
+                {"_id": user.id, **_at_version(user.version), "password_hash": user.password_hash},
+                {"$set": {"password_hash": rehashed, "updated": _now()}},
+            )
+        return {"user": str(user.id), "version": user.version}
 
-    async def changePassword(self, user: str, oldPassword: Secret, newPassword: Secret) -> UserOut | Error:
+    async def changePassword(self, user: str, oldPassword: Secret, newPassword: Secret) -> ChangedOut | Error:
         """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256 characters.
-        effects: stores a hash of newPassword."""
+        effects: stores a hash of newPassword as the next version of the credentials,
+        only if they are still the ones oldPassword was checked against: of concurrent
+        changes, one wins and the others find their old password no longer current."""
         if not _valid_password(newPassword):
             return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
         oid = _object_id(user)
@@ -136,9 +164,14 @@ class UserAuthentication:
         if found is None:
             return error(USER_NOT_FOUND, "No such user.")
         if not _text(oldPassword) or not (await self.hasher.verify(oldPassword, found.password_hash))[0]:
-            return error(INVALID_CREDENTIALS, "The old password is not correct.")
-        await found.set({User.password_hash: await self.hasher.hash(newPassword), User.updated: _now()})
-        return {"user": user}
+            return _WRONG_OLD_PASSWORD
+        changed = await User.get_pymongo_collection().update_one(
+            {"_id": found.id, **_at_version(found.version)},
+            {"$set": {"password_hash": await self.hasher.hash(newPassword), "updated": _now()}, "$inc": {"version": 1}},
+        )
+        if changed.modified_count == 0:
+            return _WRONG_OLD_PASSWORD
+        return {"user": user, "username": found.username}
 
     async def deleteAccount(self, user: str) -> UserOut | Error:
         """requires: the user exists.  effects: removes the user."""
@@ -175,6 +208,12 @@ class UserAuthentication:
 
     async def _getUsername(self, user: str) -> list[UsernameRow]:
         return await self._getUsernameById(user)
+
+    async def _getCredentials(self, user: str) -> list[CredentialsRow]:
+        """The user's name and the version of their credentials; [] once the user is gone."""
+        oid = _object_id(user)
+        row = await User.find_one(User.id == oid, projection_model=Credentials) if oid is not None else None
+        return [{"username": row.username, "version": row.version}] if row is not None else []
 
     async def _getUserByUsername(self, username: str) -> list[UserRow]:
         if not _valid_username(username):

@@ -10,11 +10,14 @@ from pydantic import BaseModel, Field
 
 
 class User(Document):
-    """A user. `key` is the case-folded username; its unique index enforces uniqueness."""
+    """A user. `key` is the case-folded username; its unique index enforces uniqueness.
+    `version` counts the changes of the credentials: a change is a compare-and-swap on it,
+    and a session made with an older version is stale."""
 
     username: str
     key: Annotated[str, Indexed(unique=True)]
     password_hash: str
+    version: int = 0
     created: datetime
     updated: datetime
 
@@ -27,3 +30,10 @@ class UserName(BaseModel):
 
     id: PydanticObjectId = Field(alias="_id")
     username: str
+
+
+class Credentials(BaseModel):
+    """Whose credentials, and which version of them (never the hash)."""
+
+    username: str
+    version: int = 0

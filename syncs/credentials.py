@@ -1,0 +1,61 @@
+"""Sessions never outlive the credentials they were made with.
+
+Changing the password is a compare-and-swap on the credentials' version, and then
+revokes the user's other sessions (account.py); deleting the account revokes all of
+them. A login that overlaps the change could still create its session after that
+revocation, with a password checked before the change. So every new session is
+checked once it exists, against the credentials as they are now: if they are no
+longer the version the login matched (or the user is gone), the session is deleted
+and never handed out, and the login is answered INVALID_CREDENTIALS.
+
+Either the check sees the change, or the check (and so the session's creation)
+came before the change, and the revocation that follows the change removes it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.engine import Frame, Sync, Var, sync
+
+INVALID_CREDENTIALS = {"error": "Invalid username or password.", "code": "INVALID_CREDENTIALS"}
+
+
+def outdated(version: Var, current: Var) -> Callable[[Frame], bool]:
+    def check(frame: Frame) -> bool:
+        """the credentials are no longer the version the session was made with (or are gone)"""
+        return bool(frame[current] != frame[version])
+
+    return check
+
+
+def stale_session(path: str, action: Callable[..., Any], name: str) -> Sync:
+    """The sync that takes back a session `action` led to on `path` when its credentials changed meanwhile."""
+
+    @sync(name=name)
+    def StaleSession(request, user, version, session, current):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": path}, {"request": request}),
+                (action, {}, {"user": user, "version": version}),
+                (Sessioning.create, {"user": user}, {"session": session}),
+            ],
+            where=lambda frames: frames.query(
+                UserAuthentication._getCredentials, {"user": user}, {"version": current}, default={"version": None}
+            ).filter(outdated(version, current)),
+            then=[
+                (Sessioning.delete, {"session": session}),
+                (Requesting.respond, {"request": request, **INVALID_CREDENTIALS}),
+            ],
+        )
+
+    return StaleSession  # type: ignore[no-any-return]
+
+
+RegisterStaleSession = stale_session(
+    "/UserAuthentication/register", UserAuthentication.register, "RegisterStaleSession"
+)
+AuthenticateStaleSession = stale_session(
+    "/UserAuthentication/authenticate", UserAuthentication.authenticate, "AuthenticateStaleSession"
+)
+LoginStaleSession = stale_session("/login", UserAuthentication.authenticate, "LoginStaleSession")
