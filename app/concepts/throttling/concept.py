@@ -131,20 +131,20 @@ def _optional_text(value: object) -> bool:
 async def _count_existing(
     collection: AsyncCollection[Any], ident: str, limit: int, now: datetime, window: timedelta
 ) -> bool:
-    """Count an attempt on a key whose document exists: in its live window while under
-    the limit, or in a new window once the last one has passed. False: at the limit."""
-    for _ in range(2):  # a concurrent attempt may open the new window between the two writes
-        counted = await collection.update_one(
-            {"_id": ident, "expires": {"$gt": now}, "attempts": {"$lt": limit}}, {"$inc": {"attempts": 1}}
-        )
-        if counted.modified_count:
-            return True
-        renewed = await collection.update_one(
-            {"_id": ident, "expires": {"$lte": now}}, {"$set": {"attempts": 1, "since": now, "expires": now + window}}
-        )
-        if renewed.modified_count:
-            return True
-    return False
+    """Count an attempt on a key whose document the first write met: in a new window if
+    its window has passed, else in its live window if it is (still, or again) under the
+    limit: another attempt may have just cleared or renewed it. False: at the limit."""
+    renewed = await collection.update_one(
+        {"_id": ident, "expires": {"$lte": now}}, {"$set": {"attempts": 1, "since": now, "expires": now + window}}
+    )
+    if renewed.modified_count:
+        return True
+    try:
+        await collection.bulk_write([_counts(ident, limit, now, window)])
+    except BulkWriteError as failure:
+        _duplicate_at(failure)
+        return False
+    return True
 
 
 async def _uncount(collection: AsyncCollection[Any], ident: str) -> None:
