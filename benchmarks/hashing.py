@@ -4,7 +4,8 @@
 
 Reads ARGON2_MEMORY_KIB / ARGON2_TIME_COST / ARGON2_PARALLELISM like the server
 (`app.settings.Settings()`; defaults 19 MiB, t=2, p=1). Prints the median time of
-one hash and of one verification, then runs `--logins` verifications at once
+one hash and of one verification, a wrong password against an unknown user's dummy
+verification (about equal, so timing does not reveal who exists), then runs `--logins` verifications at once
 through `PasswordHasher` (as concurrent logins would) while a ticker sleeps
 `--tick-ms` at a time, and prints how late the ticker woke at worst: the time the
 event loop could not serve anyone else.
@@ -82,6 +83,13 @@ async def main() -> None:
     verify_ms = await median_ms(args.runs, lambda: hasher.verify(PASSWORD, hashed))
     print(f"hash (median of {args.runs}):   {hash_ms:8.1f} ms")
     print(f"verify (median of {args.runs}): {verify_ms:8.1f} ms")
+    await hasher.verify_nothing("warm up the dummy hash")
+    wrong_ms = await median_ms(args.runs, lambda: hasher.verify("wrong password", hashed))
+    unknown_ms = await median_ms(args.runs, lambda: hasher.verify_nothing("wrong password"))
+    print(
+        f"wrong password {wrong_ms:.1f} ms, unknown user {unknown_ms:.1f} ms (median of {args.runs}): "
+        f"ratio {unknown_ms / wrong_ms:.2f} (about 1: a login does not tell whether the user exists)"
+    )
 
     worst, median, ticks, wall = await loop_lag(hasher, hashed, args.logins, args.tick_ms / 1000)
     print(f"{args.logins} concurrent logins: {wall:8.1f} ms wall ({wall / args.logins:.1f} ms per login)")

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
-
 from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
+from app.database import unavailable
 from app.engine import Engine, Flow, FlowError, redact
 from app.observability.logs import current_flow
 
@@ -143,7 +142,7 @@ class RequestHandler:
             logger.error("flow %s failed after its request timed out", flow.id, exc_info=run.exception())
 
     def _failed(self, path: str, failure: FlowError) -> Error:
-        if isinstance(failure.cause, ConnectionFailure):
+        if unavailable(failure.cause):
             logger.error("database unavailable during %s [flow %s]", path, failure.flow_id)
             return error(UNAVAILABLE, "The database is unavailable; try again shortly.")
         logger.error("%s [flow %s]", failure, failure.flow_id, exc_info=failure.cause)

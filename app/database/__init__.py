@@ -1,6 +1,6 @@
 """The database: connecting to it, and the embedded one for running without MongoDB."""
 
-from .client import Client, connect, ping
+from .client import Client, connect, ping, unavailable
 from .embedded import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "connect",
     "free_port",
     "ping",
+    "unavailable",
 ]

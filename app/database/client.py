@@ -8,14 +8,25 @@ from typing import Any
 
 from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 Client = AsyncMongoClient[dict[str, Any]]
 
 # Short timeouts: a request fails within ~1.5 s when the database is down, instead
 # of hanging for pymongo's default 30 s.
 _TIMEOUT_MS = 1000
+OPERATION_TIMEOUT_MS = 1500
+"""pymongo's client-side operation timeout: every operation (server selection,
+connecting, sending, waiting for the answer, retrying) ends within it. A database that
+accepts connections but never answers (hung, stopped, overloaded) costs a request
+at most this long, not the 10 s of REQUESTING_TIMEOUT."""
 # Bounds ping() whatever the client's own timeouts are.
 _PING_TIMEOUT = 2.0
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database could not be reached or did not answer in time."""
+    return isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout)
 
 
 async def connect(url: str, db_name: str, documents: Sequence[type[Document]]) -> Client:
@@ -29,6 +40,7 @@ async def connect(url: str, db_name: str, documents: Sequence[type[Document]]) -
         url,
         serverSelectionTimeoutMS=_TIMEOUT_MS,
         connectTimeoutMS=_TIMEOUT_MS,
+        timeoutMS=OPERATION_TIMEOUT_MS,
         tz_aware=True,
     )
     try:

