@@ -309,7 +309,7 @@ def jwt_secret(settings: Settings) -> str:
 
 
 def _read_or_create_secret(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # DATA_DIR: this user only
     try:
         return _read_secret(path)
     except FileNotFoundError:

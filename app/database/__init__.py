@@ -2,13 +2,16 @@
 
 from .client import Client, connect, ping, unavailable
 from .embedded import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
+from .supervisor import Supervisor, embedded_database_down
 
 __all__ = [
     "MEMORY",
     "Client",
     "EmbeddedDatabase",
     "EmbeddedDatabaseError",
+    "Supervisor",
     "connect",
+    "embedded_database_down",
     "free_port",
     "ping",
     "unavailable",

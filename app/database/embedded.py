@@ -128,6 +128,7 @@ class EmbeddedDatabase:
         self._port: int | None = None
         self._owner_pid: int | None = None
         self._temporary_log = False
+        self._restarting = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -158,13 +159,13 @@ class EmbeddedDatabase:
             raise EmbeddedDatabaseError("the embedded database is already started")
         executable = self._executable or find_daemon()
         if self.storage_path is not None:
-            self.storage_path.mkdir(parents=True, exist_ok=True)
+            private_directory(self.storage_path)
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="secantusd-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
             self._temporary_log = True
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(self.log_path.parent)
 
         with contextlib.ExitStack() as cleanup:
             config_path = self._config_path
@@ -173,7 +174,7 @@ class EmbeddedDatabase:
             attempts = 1 if self._fixed_port is not None else _PORT_ATTEMPTS
             for attempt in range(1, attempts + 1):
                 port = self._fixed_port or free_port()
-                with self.log_path.open("ab") as log:
+                with os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
                     log_offset = log.tell()
                     process = self._spawn(executable, port, config_path, log)
                 try:
@@ -203,6 +204,29 @@ class EmbeddedDatabase:
             self.log_path,
         )
         return self
+
+    @property
+    def exit_code(self) -> int | None:
+        """The daemon's exit code once it has died on its own; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
+    def restart(self) -> Self:
+        """Start the daemon again after it died: the same storage, the same port (the
+        URL its clients hold). Called by the supervisor's thread, which outlives the
+        daemon it starts, so the parent-death signal still follows the owner."""
+        if self._process is None or self._process.poll() is None:
+            raise EmbeddedDatabaseError("the embedded database is not dead: nothing to restart")
+        atexit.unregister(self.stop)
+        dead = self._process
+        self._fixed_port, self._process, self._owner_pid = self._port, None, None
+        self._restarting = True
+        try:
+            return self.start()
+        except BaseException:
+            self._process = dead  # still dead, and known to be
+            raise
+        finally:
+            self._restarting = False
 
     def stop(self) -> None:
         """Stop the daemon: SIGTERM (it checkpoints and closes its storage), then
@@ -250,7 +274,7 @@ class EmbeddedDatabase:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=_child_setup(any_thread=self._restarting),
             )
         except (OSError, subprocess.SubprocessError) as error:
             raise EmbeddedDatabaseError(f"cannot run {executable}: {error}") from error
@@ -348,9 +372,28 @@ def _empty_config() -> Iterator[str]:
             os.unlink(name)
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def private_directory(path: Path) -> None:
+    """Create `path` (and its parents) readable by this user only (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _child_setup(*, any_thread: bool = False) -> Callable[[], None]:
+    """A `preexec_fn`: the daemon creates its files for this user only (umask 077:
+    files 0600, directories 0700), and dies with its parent."""
+    die_with_parent = _die_with_parent(any_thread=any_thread)
+
+    def setup() -> None:
+        os.umask(0o077)
+        if die_with_parent is not None:
+            die_with_parent()
+
+    return setup
+
+
+def _die_with_parent(*, any_thread: bool = False) -> Callable[[], None] | None:
     """A `preexec_fn` that makes the child get SIGKILL when this thread dies (Linux);
-    None elsewhere.
+    None elsewhere. Only from the main thread, unless the caller's thread lives as
+    long as the owner (`any_thread`, the supervisor's).
 
     SIGKILL, not SIGTERM: the daemon's own shutdown sometimes hangs on a signal it
     did not expect (`stop()` handles that by poking and escalating, but nobody is
@@ -358,7 +401,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     next start, as after any crash; the owner dying unannounced is one."""
     if not sys.platform.startswith("linux"):
         return None
-    if threading.current_thread() is not threading.main_thread():
+    if not any_thread and threading.current_thread() is not threading.main_thread():
         raise EmbeddedDatabaseError(
             "start the embedded database from the main thread: the daemon gets its "
             "parent-death signal when the thread that started it ends"

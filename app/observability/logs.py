@@ -47,4 +47,6 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT))
     logging.basicConfig(level=level, handlers=[handler])
     # At DEBUG pymongo logs every command and reply whole: password hashes, session ids.
-    logging.getLogger("pymongo.command").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    # Beanie's likewise logs documents. So neither goes below INFO, whatever LOG_LEVEL.
+    for noisy in ("pymongo", "beanie"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from app.api import flows, graphiql, rest
 from app.api.graphql import graphql_endpoint
-from app.database import EmbeddedDatabase, ping
+from app.database import EmbeddedDatabase, embedded_database_down, ping
 from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
 from app.observability.tracing import Tracing, start_traces
@@ -28,6 +28,8 @@ from .limits import BodyLimit, JsonOnly
 
 
 async def healthz(request: Request) -> PlainTextResponse:
+    if embedded_database_down():
+        return PlainTextResponse("the embedded database is down; restarting it", status_code=503)
     return PlainTextResponse("ok")
 
 

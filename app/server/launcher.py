@@ -13,7 +13,7 @@ from contextlib import ExitStack
 
 import uvicorn
 
-from app.database import EmbeddedDatabase, EmbeddedDatabaseError
+from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
 from app.engine import specs
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
@@ -31,6 +31,7 @@ def serve() -> None:
     with ExitStack() as stack:
         if settings.mongodb_url is None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
+            stack.enter_context(Supervisor(database, settings.data_dir / "db.down"))
             os.environ["MONGODB_URL"] = database.url  # the workers' settings read it
             logging.getLogger("app").info("embedded database at %s (data in %s)", database.url, settings.data_dir)
         if settings.metrics and settings.workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
