@@ -8,6 +8,7 @@ from typing import Any
 from starlette.datastructures import State
 from starlette.requests import Request
 
+from app.bounds import MAX_CLIENT_TEXT
 from app.engine import Flow
 
 from .errors import BAD_USER_INPUT, ApiError, raise_request_error
@@ -19,7 +20,7 @@ def client_address(request: Request, *, trust_proxy: bool) -> str | None:
     X-Forwarded-For entry: the one our proxy appended (the address that connected to
     it). Earlier entries are whatever the client chose to send."""
     if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()[:MAX_CLIENT_TEXT]
         if forwarded:
             return forwarded
     return request.client.host if request.client else None
@@ -36,7 +37,7 @@ def is_text(value: str) -> bool:
 
 def user_agent(request: Request) -> str | None:
     """The `User-Agent` header, which Sessioning notes on the sessions it creates."""
-    return request.headers.get("user-agent") or None
+    return request.headers.get("user-agent", "")[:MAX_CLIENT_TEXT] or None  # journalled with the request
 
 
 def bearer_token(request: Request) -> str | None:
@@ -65,6 +66,8 @@ class Context:
         """`Requesting.request(path, session, client, userAgent, **inputs)`; the response, or the
         request-level error raised."""
         for name, value in inputs.items():
+            if isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
+                raise ApiError(f"Argument {name} is too long (more than {MAX_CLIENT_TEXT} characters).", BAD_USER_INPUT)
             if isinstance(value, str) and not is_text(value):
                 raise ApiError(f"Argument {name} is not valid Unicode text.", BAD_USER_INPUT)
         response = await self.handler.handle(

@@ -7,6 +7,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
+from app.bounds import MAX_LOGGED_NAME
 from app.engine import describe_flow
 
 from .context import Context
@@ -21,7 +22,9 @@ class FlowTrace(SchemaExtension):
         yield
         context = self.execution_context.context
         if isinstance(context, Context):
-            context.state.operation = self.execution_context.operation_name
+            name = self.execution_context.operation_name
+            # Client-chosen: cut before the access log and the traces keep it.
+            context.state.operation = name[:MAX_LOGGED_NAME] if name else name
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context

@@ -17,10 +17,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.bounds import MAX_CLIENT_TEXT
+
 from .context import bearer_token, client_address, is_text, user_agent
 from .errors import BAD_USER_INPUT, rest_status
-
-MAX_STRING = 4096
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ def validate(fields: dict[str, Field], body: object) -> dict[str, Any]:
             inputs[name] = field.default
         elif type(value) is not field.kind:
             raise InvalidBody(f"Field {name} must be {KINDS[field.kind]}.")
-        elif isinstance(value, str) and len(value) > MAX_STRING:
-            raise InvalidBody(f"Field {name} is too long.")
+        elif isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
+            raise InvalidBody(f"Field {name} is too long (more than {MAX_CLIENT_TEXT} characters).")
         elif isinstance(value, str) and not is_text(value):
             raise InvalidBody(f"Field {name} is not valid Unicode text.")
         else:

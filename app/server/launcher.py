@@ -49,6 +49,7 @@ def serve() -> None:
             log_level=settings.log_level.lower(),
             access_log=False,
             server_header=False,
+            http="app.server.protocol:BoundedHeadProtocol",
             log_config=None,
         )
 

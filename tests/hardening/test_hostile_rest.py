@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.rest import MAX_STRING, ROUTES
+from app.api.rest import ROUTES
+from app.bounds import MAX_CLIENT_TEXT
 from app.database import Client
 from app.server.application import create_app
 from app.settings import Settings
@@ -146,7 +147,7 @@ async def test_a_string_field_of_10_kb_is_400_before_any_action(
 ) -> None:
     path, name = field
     body = {**valid_body(path, alice), name: "x" * 10_000}
-    assert MAX_STRING < 10_000
+    assert MAX_CLIENT_TEXT < 10_000
 
     await assert_rejected_before_any_action(module_api, json.dumps(body).encode(), path)
 

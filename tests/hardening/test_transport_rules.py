@@ -1,16 +1,24 @@
 """The transport rules, checked on `python -m app` over a real socket: headers on
-every response, JSON-only bodies, and GraphQL-shaped refusals on /graphql."""
+every response, JSON-only bodies, GraphQL-shaped refusals on /graphql, a bound on
+request heads (431) and on every client string."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
-from tests.api.helpers import REGISTER
+from app.bounds import MAX_CLIENT_TEXT, MAX_LOGGED_NAME
+from app.server.protocol import MAX_HEAD_BYTES
+from tests.api.helpers import AUTHENTICATE, REGISTER, REQUESTS, USERS
 
 from .conftest import AppProcess, running_apps
 
@@ -19,10 +27,23 @@ pytestmark = pytest.mark.launcher
 ALICE = {"username": "alice", "password": "correct horse"}
 
 
+DB_NAME = f"transport_{uuid.uuid4().hex}"
+ATTEMPTS = "Throttling.attempts"
+FLUSH_ATTEMPTS = 100  # the journal writes in batches: look this often, 0.1 s apart
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    with running_apps(tmp_path_factory.mktemp("transport"), {}) as (running,):
+def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[AppProcess]:
+    settings = {"MONGODB_URL": database_url, "MONGODB_DB": DB_NAME}
+    with running_apps(tmp_path_factory.mktemp("transport"), settings) as (running,):
         yield running
+
+
+@pytest.fixture(scope="module")
+def db(database_url: str) -> Iterator[Any]:
+    client: MongoClient[dict[str, Any]] = MongoClient(database_url)
+    yield client[DB_NAME]
+    client.close()
 
 
 def post(app: AppProcess, path: str, **kwargs: Any) -> httpx.Response:
@@ -104,3 +125,129 @@ def test_graphql_refusals_are_graphql_errors(app: AppProcess) -> None:
 
 def test_the_app_still_serves_after_the_refusals(app: AppProcess) -> None:
     assert app.me(None) is None
+
+
+# -- request heads --------------------------------------------------------------------------
+
+
+def raw_request(app: AppProcess, head: bytes, body: bytes = b"") -> bytes:
+    """Send a raw HTTP/1.1 request; everything the server answers until it closes."""
+    port = int(app.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(head + body)  # refused before it read everything: the answer is still there
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def register_head(padding: int, username: str) -> tuple[bytes, bytes]:
+    body = json.dumps({"username": username, "password": "correct horse"}).encode()
+    head = (
+        b"POST /api/UserAuthentication/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n"
+        b"Authorization: Bearer " + b"x" * padding + b"\r\n\r\n"
+    )
+    return head, body
+
+
+@pytest.mark.parametrize("size", [MAX_HEAD_BYTES + 1, 16 * 2**20], ids=["16 KiB + 1", "16 MiB"])
+def test_a_request_head_over_16_kib_is_431_before_anything_runs(app: AppProcess, db: Any, size: int) -> None:
+    username = f"head{size}"
+    head, body = register_head(size, username)
+
+    answer = raw_request(app, head, body)
+
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert b'"code": "BAD_REQUEST"' in answer
+    assert b"x-content-type-options: nosniff" in answer
+    assert db[USERS].count_documents({"username": username}) == 0
+
+
+def test_a_request_head_just_under_the_bound_is_served(app: AppProcess, db: Any) -> None:
+    head, body = register_head(0, "underbound")
+    head, body = register_head(MAX_HEAD_BYTES - len(head) - 100, "underbound")
+    assert len(head) < MAX_HEAD_BYTES
+
+    answer = raw_request(app, head, body)
+
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert db[USERS].count_documents({"username": "underbound"}) == 1
+
+
+# -- client strings ---------------------------------------------------------------------------
+
+
+def stored_strings(db: Any) -> list[str]:
+    """Every string in the journal and the throttling state."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for collection in (REQUESTS, ATTEMPTS):
+        for document in db[collection].find():
+            walk(document)
+    return found
+
+
+def test_a_string_over_the_bound_is_refused_and_nothing_of_it_is_kept(app: AppProcess, db: Any) -> None:
+    huge = "u" * 60_000
+    graphql = post(app, "/graphql", json={"query": REGISTER, "variables": {"username": huge, "password": "x" * 5000}})
+    rest = post(app, "/api/login", json={"username": huge, "password": "correct horse"})
+    inline = post(
+        app,
+        "/graphql",
+        json={"query": f'mutation {{ register(username: "{huge[:5000]}", password: "p") {{ __typename }} }}'},
+    )
+
+    assert [e["extensions"]["code"] for e in graphql.json()["errors"]] == ["BAD_USER_INPUT"], graphql.text
+    assert "too long" in graphql.json()["errors"][0]["message"]
+    assert [e["extensions"]["code"] for e in inline.json()["errors"]] == ["BAD_USER_INPUT"], inline.text
+    assert rest.status_code == 400, rest.text
+    assert rest.json() == {
+        "error": f"Field username is too long (more than {MAX_CLIENT_TEXT} characters).",
+        "code": "BAD_USER_INPUT",
+    }
+    assert huge not in app.output()
+
+
+def test_a_string_at_the_bound_is_taken_and_a_long_throttling_key_is_hashed(app: AppProcess, db: Any) -> None:
+    name = "n" * MAX_CLIENT_TEXT
+    body = post(
+        app,
+        "/graphql",
+        json={"query": AUTHENTICATE, "variables": {"username": name, "password": "wrong pass"}},
+        headers={"User-Agent": "A" * 10_000},  # journalled with the request
+    )
+    assert body.json()["data"]["authenticate"]["code"] == "INVALID_CREDENTIALS", body.text
+
+    for _ in range(FLUSH_ATTEMPTS):
+        if any(name in text for text in stored_strings(db)):
+            break
+        time.sleep(0.1)
+    keys = [document["_id"] for document in db[ATTEMPTS].find()]
+
+    assert max(len(text) for text in stored_strings(db)) <= MAX_CLIENT_TEXT + 100
+    assert any(key.startswith("login:sha256:") for key in keys), keys
+    assert not any(name in key for key in keys)
+
+
+def test_the_access_log_cuts_operation_names(app: AppProcess) -> None:
+    name = "Q" * 5000
+    response = post(app, "/graphql", json={"query": f"query {name} {{ me {{ id }} }}", "operationName": name})
+
+    assert response.json() == {"data": {"me": None}}, response.text
+    lines = [line for line in app.output().splitlines() if "POST /graphql Q" in line]
+    assert lines, app.output()
+    assert f"POST /graphql {'Q' * MAX_LOGGED_NAME} 200" in lines[-1]
+    assert "Q" * (MAX_LOGGED_NAME + 1) not in app.output()

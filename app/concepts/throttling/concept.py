@@ -12,6 +12,7 @@ against a `source` (the client address a login comes from), with a limit of its 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -50,12 +51,23 @@ class DoneOut(TypedDict):
     key: str | None
 
 
+MAX_KEY = 256
+"""Longer keys (and sources) are stored as their SHA-256, so a client's long string is never kept whole."""
+
+
+def _bounded(text: str) -> str:
+    folded = text.casefold()
+    if len(folded) > MAX_KEY:
+        return "sha256:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    return folded
+
+
 def _key_id(kind: str, key: str) -> str:
-    return f"{kind}:{key.casefold()}"
+    return f"{kind}:{_bounded(key)}"
 
 
 def _source_id(kind: str, source: str) -> str:
-    return f"{kind} from {source.casefold()}"
+    return f"{kind} from {_bounded(source)}"
 
 
 def _counts(ident: str, limit: int, now: datetime, window: timedelta) -> UpdateOne:
