@@ -21,6 +21,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Request line and headers together; browsers' and proxies' own limits are 8-16 KiB."""
 
+LINGER: Final = 1.0
+"""Seconds a refused connection stays open, reading nothing into memory, before it is closed."""
+
 logger = logging.getLogger(__name__)
 
 _BODY = json.dumps({"error": "The request's headers are too large.", "code": "BAD_REQUEST"}).encode()
@@ -68,4 +71,9 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._refused = True
         logger.warning("refused a request whose headers exceed %d bytes (431)", MAX_HEAD_BYTES)
         self.transport.write(_REFUSAL)
-        self.transport.close()
+        # A close with the client's data unread resets the connection, and the client
+        # may lose the answer with it: end our side, drop what still arrives, and close
+        # once the client has had a moment to read.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)
