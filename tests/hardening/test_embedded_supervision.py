@@ -133,6 +133,10 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]
             if (result.me_up.get("data") or {}).get("me"):  # type: ignore[union-attr]
                 break
             time.sleep(0.1)
+        for _ in range(RECOVERY_ATTEMPTS):  # the supervisor logs the restart just after it
+            if "embedded database restarted" in app.log.read_text(errors="replace"):
+                break
+            time.sleep(0.1)
         result.health_up = httpx.get(f"{app.url}/healthz", timeout=60).status_code
         yield result
 
