@@ -1,8 +1,8 @@
 """What metrics and traces cost: the authenticated query against three live apps,
 metrics off (METRICS=false), metrics on (the default), and metrics on with tracing
 to a local OTLP/HTTP sink. The machine is shared, so the apps take turns: round
-after round each runs the same workload (A, B, C, A, B, C, ...), and the figures
-are the medians over rounds.
+after round each runs the same workload (A, B, C, then B, C, A, ...), and the figures
+are the medians over rounds, and of each round's ratios to metrics off.
 
     .venv/bin/python -m benchmarks.load --observability [--requests 2000] [--rounds 5] [--concurrency 16]
 """
@@ -97,8 +97,10 @@ async def run(requests: int, rounds: int, concurrency: int) -> None:
             throughput: dict[str, list[float]] = {name: [] for name in servers}
             cpu: dict[str, list[float]] = {name: [] for name in servers}
             print(f"usernameById, authenticated, {concurrency} concurrent clients, {rounds} rounds of {requests}")
+            names = list(servers)
             for i in range(rounds):
-                for name, server in servers.items():
+                for name in names[i % 3 :] + names[: i % 3]:  # who goes first rotates
+                    server = servers[name]
                     result = await drive(name, server, requests, concurrency, username_by_id)
                     assert result.failures == 0, f"{name}: {result.failures} failures"
                     throughput[name].append(len(result.latencies) / result.seconds)
@@ -119,11 +121,14 @@ async def run(requests: int, rounds: int, concurrency: int) -> None:
                 f"request_completed {per_request:.2f} µs: about {added:.1f} µs per request, "
                 f"{added / (cpu_median['metrics off'] * 1000):.2%} of the server's CPU per request"
             )
+            off = "metrics off"
             for name in ("metrics on (default)", "metrics + tracing"):
-                ratio = median[name] / median["metrics off"]
-                cpu_ratio = cpu_median[name] / cpu_median["metrics off"]
+                # Each round's ratio to its own "off" run: the apps took turns, so the
+                # machine's changing load cancels within a round.
+                ratio = statistics.median(a / b for a, b in zip(throughput[name], throughput[off], strict=True))
+                cpu_ratio = statistics.median(a / b for a, b in zip(cpu[name], cpu[off], strict=True))
                 print(
-                    f"{name} / metrics off: throughput {ratio:.3f} ({1 - ratio:+.1%} cost), "
+                    f"{name} / {off}, median of the rounds' ratios: throughput {ratio:.3f} ({1 - ratio:+.1%} cost), "
                     f"server CPU per request {cpu_ratio:.3f} ({cpu_ratio - 1:+.1%})"
                 )
         finally:

@@ -67,6 +67,7 @@ class Metrics:
         if os.environ.get(MULTIPROCESS_DIR):
             self.exposed = CollectorRegistry()
             multiprocess.MultiProcessCollector(self.exposed)  # type: ignore[no-untyped-call]
+            self.exposed.register(PLATFORM_COLLECTOR)  # the same in every worker
         else:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)

@@ -105,3 +105,4 @@ def test_with_several_workers_any_scrape_adds_up_every_worker(tmp_path: Path) ->
         assert value(scraped, "concept_requests_total", path="/me", code="OK") == 12
         # Multiprocess mode: the figures come from the workers' files, not one process.
         assert value(scraped, "process_cpu_seconds_total") == 0
+        assert any(name == "python_info" for name, _ in scraped)
