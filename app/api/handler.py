@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from app.concepts.outputs import Error, error
@@ -85,6 +86,10 @@ class RequestHandler:
     def secrets(self) -> Collection[str]:
         return self.engine.secrets
 
+    @cached_property
+    def bookkeeping(self) -> frozenset[str]:
+        return bookkeeping_syncs(self.engine)
+
     async def handle(self, path: str, inputs: dict[str, Any]) -> Response:
         flow = Flow()
         logged_as = current_flow.set(flow.id)  # the lines logged from here on, the flow's too, name it
@@ -155,7 +160,9 @@ class RequestHandler:
 
     def _journal(self, path: str, inputs: dict[str, Any], body: dict[str, Any], flow: Flow, ms: float) -> None:
         failed = "error" in body
-        if self.journal is None or not self.journal.policy.keeps(failed=failed, read=not changed_state(flow)):
+        if self.journal is None:
+            return
+        if not self.journal.policy.keeps(failed=failed, read=not changed_state(flow, self.bookkeeping)):
             return
         now = datetime.now(UTC)
         self.journal.add(
@@ -172,9 +179,22 @@ class RequestHandler:
         )
 
 
-def changed_state(flow: Flow) -> bool:
-    """Whether the flow invoked an action of a concept besides Requesting. Concepts
-    change state only through actions, so a request whose flow invoked none was a read,
-    whatever its route: nothing to declare per route, and a read that does write (say,
-    a session's last use) counts as the write it is."""
-    return len({record.action.concept for record in flow.records}) > 1
+def changed_state(flow: Flow, bookkeeping: Collection[str]) -> bool:
+    """Whether the request changed state: its flow invoked an action of a concept besides
+    Requesting (concepts change state only through actions), not counting what the
+    `bookkeeping` syncs do on every request (marking a session used): otherwise, with
+    many sessions, nearly every read would count as a write."""
+    return any(
+        record.action.concept != flow.root.action.concept and record.sync not in bookkeeping for record in flow.records
+    )
+
+
+def bookkeeping_syncs(engine: Engine) -> frozenset[str]:
+    """The syncs that fire on any request: their `when` is one `Requesting.request` that names no path."""
+    return frozenset(
+        compiled.name
+        for compiled in engine.syncs
+        if len(compiled.patterns) == 1
+        and compiled.patterns[0].action.fn is Requesting.request
+        and "path" not in dict(compiled.patterns[0].input_literals)
+    )

@@ -3,10 +3,12 @@ through the app and a real database, and that every record it keeps is free of s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from bson import json_util
 
-from .helpers import AUTHENTICATE, REQUESTS, Api, StartApi
+from .helpers import AUTHENTICATE, REQUESTS, SESSIONS, Api, StartApi
 from .test_account import CHANGE_PASSWORD_NO_USER
 from .test_users import USERNAME
 
@@ -84,6 +86,22 @@ async def test_the_default_keeps_writes_and_failures_and_a_sample_of_reads(start
             ("/UserAuthentication/_getUsernameById", "UNAUTHENTICATED"),
         ]
         assert api.app.state.services.journal.policy.sample_queries == 0.01
+
+
+async def test_a_read_that_marks_its_session_used_is_still_a_read(start_api: StartApi) -> None:
+    """`me` on a session last used over a minute ago also records its use (a write of
+    bookkeeping); the journal still counts it a read, or with many sessions every read
+    would be kept."""
+    async with start_api(requesting_journal="default", requesting_sample_queries=0.0) as api:
+        user, token = await api.register("alice", PASSWORD)
+        sessions = api.mongo[api.db_name][SESSIONS]
+        long_ago = datetime.now(UTC) - timedelta(hours=1)
+        await sessions.update_many({}, {"$set": {"last_used": long_ago}})
+
+        assert (await api.me(token)) == {"id": user, "username": "alice"}
+
+        assert (await sessions.find_one({}) or {})["last_used"] > long_ago  # the read did mark the use
+        assert await kept(api) == [("/UserAuthentication/register", "OK")]
 
 
 @pytest.mark.parametrize(("setting", "sample"), [("all", 0.0), ("default", 0.0), ("default", 1.0)])
