@@ -94,10 +94,13 @@ def AuthenticateRequest(request, username, password, at):
 
 @sync
 def AuthenticateCreatesSession(user, client, user_agent):
-    """Whichever path logged in (authenticate or /login)."""
     return Sync(
         when=[
-            (Requesting.request, {"client": client, "userAgent": user_agent}, {}),
+            (
+                Requesting.request,
+                {"path": "/UserAuthentication/authenticate", "client": client, "userAgent": user_agent},
+                {},
+            ),
             (UserAuthentication.authenticate, {}, {"user": user}),
         ],
         then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
@@ -150,6 +153,17 @@ def LoginRequest(request, username, password, at):
             (Throttling.attempt, {"kind": "login"}, {"at": at}),
         ],
         then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
+    )
+
+
+@sync
+def LoginCreatesSession(user, client, user_agent):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": "/login", "client": client, "userAgent": user_agent}, {}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
     )
 
 
