@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.concepts.outputs import INVALID_CREDENTIALS
 from app.engine import Frame, Sync, Var, sync
 
-INVALID_CREDENTIALS = {"error": "Invalid username or password.", "code": "INVALID_CREDENTIALS"}
+INVALID_CREDENTIALS_ERROR = {"error": "Invalid username or password.", "code": INVALID_CREDENTIALS}
 
 
 def outdated(version: Var, current: Var) -> Callable[[Frame], bool]:
@@ -45,7 +46,7 @@ def stale_session(path: str, action: Callable[..., Any], name: str) -> Sync:
             ).filter(outdated(version, current)),
             then=[
                 (Sessioning.delete, {"session": session}),
-                (Requesting.respond, {"request": request, **INVALID_CREDENTIALS}),
+                (Requesting.respond, {"request": request, **INVALID_CREDENTIALS_ERROR}),
             ],
         )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
+from app.engine.codes import FORBIDDEN, UNAUTHENTICATED
 
 
 def unauthenticated(path: str, name: str) -> Sync:
@@ -24,7 +25,7 @@ def unauthenticated(path: str, name: str) -> Sync:
             then=[
                 (
                     Requesting.respond,
-                    {"request": request, "error": "A valid session is required.", "code": "UNAUTHENTICATED"},
+                    {"request": request, "error": "A valid session is required.", "code": UNAUTHENTICATED},
                 )
             ],
         )
@@ -61,7 +62,7 @@ def forbidden(path: str, name: str) -> Sync:
             then=[
                 (
                     Requesting.respond,
-                    {"request": request, "error": "A session can only act on its own user.", "code": "FORBIDDEN"},
+                    {"request": request, "error": "A session can only act on its own user.", "code": FORBIDDEN},
                 )
             ],
         )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Frame, Sync, Var, sync
+from app.engine.codes import BAD_USER_INPUT
 
 from .sessions import unauthenticated
 
@@ -91,7 +92,7 @@ def GetAllUsersInvalidPage(request, session, caller, first):
         then=[
             (
                 Requesting.respond,
-                {"request": request, "error": "first must be from 1 to 1000.", "code": "BAD_USER_INPUT"},
+                {"request": request, "error": "first must be from 1 to 1000.", "code": BAD_USER_INPUT},
             )
         ],
     )

@@ -7,7 +7,6 @@ to it for every document of the app; a test of a few documents of its own uses
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.concepts import DOCUMENTS
 from app.database import MEMORY, Client, EmbeddedDatabase
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -25,15 +25,7 @@ InitDocuments = Callable[[Sequence[type[Document]]], Awaitable[Database]]
 
 def all_documents() -> list[type[Document]]:
     """Every document of the app: `app.concepts.DOCUMENTS`."""
-    # TODO: import DOCUMENTS directly once app.concepts defines it; until then an
-    # app without it (or without app.concepts) counts as having no documents.
-    try:
-        concepts = importlib.import_module("app.concepts")
-    except ModuleNotFoundError as error:
-        if error.name != "app.concepts":
-            raise
-        return []
-    return list(getattr(concepts, "DOCUMENTS", []))
+    return list(DOCUMENTS)
 
 
 async def use_database(client: Client, db_name: str, documents: Sequence[type[Document]]) -> Database:

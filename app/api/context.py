@@ -10,8 +10,9 @@ from starlette.requests import Request
 
 from app.bounds import MAX_CLIENT_TEXT
 from app.engine import Flow
+from app.engine.codes import BAD_USER_INPUT
 
-from .errors import BAD_USER_INPUT, ApiError, raise_request_error
+from .errors import ApiError, raise_request_error
 from .handler import RequestHandler
 
 

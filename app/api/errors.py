@@ -1,9 +1,9 @@
-"""Error codes as the API layers present them.
+"""Error codes as the API layers present them (the codes and their REST statuses are
+declared in `app.engine.codes`).
 
 A response's `code` says what kind of failure it is. Domain failures (a taken
-username, a weak password, ...) are data: a `UserError` in GraphQL, a 400 in REST.
-The others are request-level: a GraphQL error with `extensions.code`, or a REST
-status of their own.
+username, a weak password, ...) are data: a `UserError` in GraphQL. The others are
+request-level: a GraphQL error with `extensions.code`.
 """
 
 from __future__ import annotations
@@ -13,32 +13,12 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from app.engine import codes
+from app.engine.codes import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
+
 logger = logging.getLogger(__name__)
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
-FORBIDDEN = "FORBIDDEN"
-BAD_USER_INPUT = "BAD_USER_INPUT"
-INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-RATE_LIMITED = "RATE_LIMITED"
-TIMEOUT = "TIMEOUT"
-
-REQUEST_ERRORS: dict[str, int] = {
-    UNAUTHENTICATED: 401,
-    FORBIDDEN: 403,
-    BAD_USER_INPUT: 400,
-    SERVICE_UNAVAILABLE: 503,
-    TIMEOUT: 504,
-    INTERNAL_SERVER_ERROR: 500,
-}
-"""Codes that are not the answer to the operation but a failure of the request."""
-
-DOMAIN_STATUS: dict[str, int] = {RATE_LIMITED: 429}
-"""REST statuses of domain codes other than 400."""
-
-
-def rest_status(code: str) -> int:
-    return REQUEST_ERRORS.get(code) or DOMAIN_STATUS.get(code, 400)
+GRAPHQL_PARSE_FAILED = codes.declare("GRAPHQL_PARSE_FAILED", status=400, request_level=True)
 
 
 class ApiError(GraphQLError):
@@ -52,7 +32,7 @@ class ApiError(GraphQLError):
 def raise_request_error(response: dict[str, Any]) -> None:
     """Raise the GraphQL error a request-level failure response stands for."""
     code = response.get("code") if "error" in response else None
-    if isinstance(code, str) and code in REQUEST_ERRORS:
+    if isinstance(code, str) and codes.request_level(code):
         raise ApiError(str(response["error"]), code)
 
 
@@ -70,7 +50,7 @@ def assign_code(error: GraphQLError) -> None:
         return
     if error.original_error is None or isinstance(error.original_error, GraphQLError):
         syntax = error.message.startswith("Syntax Error")
-        error.extensions = {"code": "GRAPHQL_PARSE_FAILED" if syntax else BAD_USER_INPUT}
+        error.extensions = {"code": GRAPHQL_PARSE_FAILED if syntax else BAD_USER_INPUT}
         return
     logger.error(
         "unexpected error in %s", ".".join(map(str, error.path or [])) or "operation", exc_info=error.original_error

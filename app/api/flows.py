@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app.engine import Engine, Flow, flow_tree
+from app.engine.codes import NOT_FOUND
 
 
 def _summary(flow: Flow) -> dict[str, Any]:
@@ -59,7 +60,7 @@ async def show_flow(request: Request) -> Response:
     engine: Engine = request.app.state.engine
     flow = engine.find_flow(request.path_params["id"])
     if flow is None:
-        return JSONResponse({"error": "No such flow (only recent flows are kept).", "code": "NOT_FOUND"}, 404)
+        return JSONResponse({"error": "No such flow (only recent flows are kept).", "code": NOT_FOUND}, 404)
     tree = flow_tree(flow, engine.secrets)
     if not _wants_html(request):
         return JSONResponse({**_summary(flow), "tree": tree})

@@ -15,15 +15,12 @@ from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
 from app.database import unavailable
 from app.engine import Engine, Flow, FlowError, redact
+from app.engine.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT
 from app.observability.logs import current_flow
 
 from .journal import RequestJournal
 
 logger = logging.getLogger(__name__)
-
-INTERNAL = "INTERNAL_SERVER_ERROR"
-UNAVAILABLE = "SERVICE_UNAVAILABLE"
-TIMEOUT = "TIMEOUT"
 
 
 INT64 = range(-(2**63), 2**63)
@@ -134,7 +131,7 @@ class RequestHandler:
         logger.error(
             "no sync responded to %s [flow %s]; syncs fired: %s", path, flow.id, ", ".join(flow.fired()) or "none"
         )
-        return error(INTERNAL, f"Internal server error (flow {flow.id}).")
+        return error(INTERNAL_SERVER_ERROR, f"Internal server error (flow {flow.id}).")
 
     def _timed_out(self, path: str, flow: Flow, run: asyncio.Future[Flow]) -> Error:
         logger.error("no response to %s within %ss [flow %s]", path, self.timeout, flow.id)
@@ -149,9 +146,9 @@ class RequestHandler:
     def _failed(self, path: str, failure: FlowError) -> Error:
         if unavailable(failure.cause):
             logger.error("database unavailable during %s [flow %s]", path, failure.flow_id)
-            return error(UNAVAILABLE, "The database is unavailable; try again shortly.")
+            return error(SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly.")
         logger.error("%s [flow %s]", failure, failure.flow_id, exc_info=failure.cause)
-        return error(INTERNAL, f"Internal server error (flow {failure.flow_id}).")
+        return error(INTERNAL_SERVER_ERROR, f"Internal server error (flow {failure.flow_id}).")
 
     def _forget(self, flow: Flow) -> None:
         request = self._request_id(flow)
@@ -170,7 +167,7 @@ class RequestHandler:
                 path=path,
                 inputs=storable(redact(inputs, self.secrets)),
                 response=storable(redact(body, self.secrets)),
-                status=str(body.get("code", INTERNAL)) if failed else "OK",
+                status=str(body.get("code", INTERNAL_SERVER_ERROR)) if failed else "OK",
                 ms=round(ms, 3),
                 flow=flow.id,
                 time=now,

@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.bounds import MAX_CLIENT_TEXT
+from app.engine import codes
+from app.engine.codes import BAD_USER_INPUT, NOT_FOUND
 
 from .context import bearer_token, client_address, is_text, user_agent
-from .errors import BAD_USER_INPUT, rest_status
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ async def endpoint(request: Request) -> JSON:
     path = "/" + request.path_params["path"]
     fields = ROUTES.get(path)
     if fields is None:
-        return _rejected(request, path, 404, f"No such path: /api{path[:100]}.", "NOT_FOUND", started)
+        return _rejected(request, path, 404, f"No such path: /api{path[:100]}.", NOT_FOUND, started)
     try:
         body = json.loads(await request.body())
         if isinstance(body, dict) and "session" in fields and body.get("session") is None:
@@ -130,4 +131,4 @@ async def endpoint(request: Request) -> JSON:
     request.state.flows = [response.flow]
     body = {key: value for key, value in response.body.items() if key != "request"}
     headers = {"X-Flow-Id": response.flow.id} if request.app.state.settings.debug_flows else None
-    return JSON(body, status_code=rest_status(response.code) if response.code else 200, headers=headers)
+    return JSON(body, status_code=codes.status(response.code) if response.code else 200, headers=headers)

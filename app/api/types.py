@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 import strawberry
 
+import app.concepts  # noqa: F401  (the concepts declare their codes on import)
+from app.engine import codes
+
 
 @strawberry.type
 class User:
@@ -15,15 +18,9 @@ class User:
     username: str
 
 
-@strawberry.enum
-class ErrorCode(Enum):
-    USERNAME_TAKEN = "USERNAME_TAKEN"
-    INVALID_USERNAME = "INVALID_USERNAME"
-    WEAK_PASSWORD = "WEAK_PASSWORD"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    RATE_LIMITED = "RATE_LIMITED"
-    USER_NOT_FOUND = "USER_NOT_FOUND"
-    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+ErrorCode = Enum("ErrorCode", {code: code for code in codes.domain_codes()})  # type: ignore[misc]
+"""Every declared domain code (app.engine.codes), so no answer of a concept is unknown here."""
+strawberry.enum(ErrorCode)
 
 
 @strawberry.type(description="An expected, user-facing failure, returned as data.")

@@ -1,13 +1,90 @@
-"""The application's concepts, one folder each: documents (state) and the concept class."""
+"""The application's concepts, one package each, found here (nothing lists them).
+
+A concept package declares what the application needs of it in its `__init__`:
+
+    DOCUMENTS = [Profile]              # its Beanie documents (its state)
+    def create(settings): ...          # the concept, configured from the settings
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
 
 from beanie import Document
 
-from .requesting import Requesting, RequestRecord
-from .sessioning import Session, Sessioning
-from .throttling import Attempts, Throttling
-from .user_authentication import User, UserAuthentication
+from app.settings import Settings
 
-DOCUMENTS: list[type[Document]] = [User, Session, RequestRecord, Attempts]
+from .requesting import Requesting
+from .sessioning import Sessioning
+from .throttling import Throttling
+from .user_authentication import UserAuthentication
+
+
+class ConceptDeclarationError(Exception):
+    """A concept package does not declare what the application needs of it."""
+
+
+def packages() -> list[ModuleType]:
+    """Every concept package, by name; each checked for its declarations."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        if info.ispkg:
+            package = importlib.import_module(f"{__name__}.{info.name}")
+            _check(package)
+            found.append(package)
+    return found
+
+
+def _check(package: ModuleType) -> None:
+    name = package.__name__
+    documents = getattr(package, "DOCUMENTS", None)
+    if not isinstance(documents, list) or not callable(getattr(package, "create", None)):
+        raise ConceptDeclarationError(
+            f"concept package {name} must declare DOCUMENTS (a list of its Beanie documents) "
+            "and create(settings) in its __init__.py"
+        )
+    for document in _defined_documents(name):
+        if document not in documents:
+            raise ConceptDeclarationError(
+                f"concept package {name}: document {document.__name__} is not in its DOCUMENTS "
+                "(the database would not be initialised for it)"
+            )
+
+
+def _defined_documents(package: str) -> list[type[Document]]:
+    """The Beanie documents defined by the package's modules (as imported so far)."""
+    found: list[type[Document]] = []
+    pending: list[type[Document]] = [Document]
+    while pending:
+        for cls in pending.pop().__subclasses__():
+            pending.append(cls)
+            if cls.__module__ == package or cls.__module__.startswith(f"{package}."):
+                found.append(cls)
+    return found
+
+
+def documents() -> list[type[Document]]:
+    """Every concept's documents, for init_beanie."""
+    return [document for package in packages() for document in package.DOCUMENTS]
+
+
+def create_all(settings: Settings) -> list[object]:
+    """One configured instance of every concept."""
+    return [package.create(settings) for package in packages()]
+
+
+DOCUMENTS = documents()
 """Every concept's Beanie documents, for init_beanie."""
 
-__all__ = ["DOCUMENTS", "Requesting", "Sessioning", "Throttling", "UserAuthentication"]
+__all__ = [
+    "DOCUMENTS",
+    "ConceptDeclarationError",
+    "Requesting",
+    "Sessioning",
+    "Throttling",
+    "UserAuthentication",
+    "create_all",
+    "packages",
+]

@@ -59,12 +59,13 @@ def sync(fn: Callable[..., Sync] | None = None, *, name: str | None = None) -> A
 
 
 def syncs_in(*modules: ModuleType) -> list[Sync]:
-    """Every Sync a module defines at top level (alone or in a list), in definition order."""
-    found: list[Sync] = []
+    """Every Sync a module defines at top level (alone or in a list), in definition order;
+    once, even if another module imports it."""
+    found: dict[int, Sync] = {}
     for module in modules:
         for value in vars(module).values():
             if isinstance(value, Sync):
-                found.append(value)
+                found.setdefault(id(value), value)
             elif isinstance(value, list) and value and all(isinstance(item, Sync) for item in value):
-                found.extend(value)
-    return found
+                found.update((id(item), item) for item in value if id(item) not in found)
+    return list(found.values())

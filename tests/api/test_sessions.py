@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from app.bounds import MAX_CLIENT_TEXT
-from app.concepts import Session
+from app.concepts.sessioning import Session
 from tests.concepts.helpers import GatedCollection, ticking_clock
 
 from .helpers import AUTHENTICATE, REGISTER, SESSIONS, Api, StartApi, assert_gql_error

@@ -18,7 +18,7 @@ from app.api.journal import RequestJournal
 from app.concepts import Requesting
 from app.concepts.requesting import RequestRecord
 from app.engine import Engine, FlowError, Sync, sync
-from app.server.services import build_engine, signing_keys
+from app.server.services import build_engine
 
 from .helpers import make_settings
 
@@ -172,7 +172,7 @@ def trouble_handler(timeout: float = 10.0, journal: RequestJournal | None = None
 def app_handler(journal: RequestJournal | None = None, timeout: float = 10.0) -> RequestHandler:
     """The application's own engine: every concept, every sync."""
     settings = make_settings()
-    engine, requesting = build_engine(settings, signing_keys(settings))
+    engine, requesting = build_engine(settings)
     return RequestHandler(engine, requesting, timeout=timeout, journal=journal)
 
 

@@ -20,5 +20,5 @@ NOT_A_KEY = "not a key: these tests never sign a token with it"
 
 @pytest.fixture(scope="session")
 def app_engine() -> Engine:
-    engine, _ = build_engine(Settings(_env_file=None), [NOT_A_KEY])
+    engine, _ = build_engine(Settings(_env_file=None, jwt_secret=NOT_A_KEY))
     return engine

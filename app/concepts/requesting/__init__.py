@@ -1,4 +1,15 @@
+from beanie import Document
+
+from app.settings import Settings
+
 from .concept import Requesting
 from .documents import RequestRecord
 
-__all__ = ["RequestRecord", "Requesting"]
+DOCUMENTS: list[type[Document]] = [RequestRecord]
+
+
+def create(settings: Settings) -> Requesting:
+    return Requesting()
+
+
+__all__ = ["DOCUMENTS", "RequestRecord", "Requesting", "create"]

@@ -1,5 +1,26 @@
+from datetime import timedelta
+
+from beanie import Document
+
+from app.settings import Settings, jwt_secret
+
 from .concept import Sessioning
 from .documents import Session
 from .tokens import TokenCodec
 
-__all__ = ["Session", "Sessioning", "TokenCodec"]
+DOCUMENTS: list[type[Document]] = [Session]
+
+
+def signing_keys(settings: Settings) -> list[str]:
+    """The current key first, then the previous one (still accepted, never used to sign)."""
+    keys = [jwt_secret(settings)]
+    if settings.jwt_secret_previous is not None:
+        keys.append(settings.jwt_secret_previous.get_secret_value())
+    return keys
+
+
+def create(settings: Settings) -> Sessioning:
+    return Sessioning(TokenCodec(signing_keys(settings), settings.jwt_issuer), timedelta(seconds=settings.session_ttl))
+
+
+__all__ = ["DOCUMENTS", "Session", "Sessioning", "TokenCodec", "create", "signing_keys"]

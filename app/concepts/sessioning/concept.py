@@ -19,14 +19,14 @@ from typing import TypedDict
 from beanie import SortDirection
 
 from app.engine import Secret
+from app.engine.codes import UNAUTHENTICATED, declare
 
-from ..outputs import Error, error
+from ..outputs import SESSION_NOT_FOUND, Error, error
 from .documents import Session
 from .tokens import TokenCodec
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
-INVALID_USER = "INVALID_USER"
-SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+INVALID_USER = declare("INVALID_USER", status=500, request_level=True)
+"""A sync asked for a session without a user: a mistake of ours, not the client's."""
 
 USER_AGENT_LENGTH = 256
 LISTED = 1000

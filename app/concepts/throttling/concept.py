@@ -21,11 +21,13 @@ from pymongo import DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from ..outputs import Error, error
+from app.engine.codes import declare
+
+from ..outputs import RATE_LIMITED, Error, error
 from .documents import Attempts
 
-UNKNOWN_KIND = "UNKNOWN_KIND"
-RATE_LIMITED = "RATE_LIMITED"
+UNKNOWN_KIND = declare("UNKNOWN_KIND", status=500, request_level=True)
+"""A sync named a kind with no limit: a mistake of ours, not the client's."""
 _DUPLICATE_KEY = 11000
 
 _RATE_LIMITED = error(RATE_LIMITED, "Too many attempts; try again later.")

@@ -18,7 +18,15 @@ from pymongo.errors import DuplicateKeyError
 
 from app.engine import Secret
 
-from ..outputs import Error, error
+from ..outputs import (
+    INVALID_CREDENTIALS,
+    INVALID_USERNAME,
+    USER_NOT_FOUND,
+    USERNAME_TAKEN,
+    WEAK_PASSWORD,
+    Error,
+    error,
+)
 from .documents import Credentials, User, UserName
 from .passwords import PasswordHasher
 
@@ -26,11 +34,6 @@ USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 PASSWORD_LENGTH = range(8, 257)
 PAGE_SIZE = range(1, 1001)
 
-INVALID_USERNAME = "INVALID_USERNAME"
-USERNAME_TAKEN = "USERNAME_TAKEN"
-WEAK_PASSWORD = "WEAK_PASSWORD"
-INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-USER_NOT_FOUND = "USER_NOT_FOUND"
 
 _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
 _WRONG_OLD_PASSWORD = error(INVALID_CREDENTIALS, "The old password is not correct.")

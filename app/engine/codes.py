@@ -1,0 +1,68 @@
+"""Error codes: every `code` a response can carry, declared once, here or by the layer
+that owns it (a concept declares its domain codes). The API layers read this registry:
+REST statuses, GraphQL's `ErrorCode` enum and which failures are request-level.
+
+A domain code is the answer to the operation (a taken username): data, a `UserError`
+in GraphQL. A request-level code is a failure of the request itself (no session): a
+GraphQL error with `extensions.code`. Either has the REST status it is declared with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NewType
+
+Code = NewType("Code", str)
+"""A declared error code (declare one with `declare`)."""
+
+
+@dataclass(frozen=True)
+class Declared:
+    code: Code
+    status: int
+    request_level: bool
+
+
+_REGISTRY: dict[str, Declared] = {}
+
+
+def declare(code: str, *, status: int = 400, request_level: bool = False) -> Code:
+    """Register a code (again with the same meaning is harmless); returns it for use."""
+    declared = Declared(Code(code), status, request_level)
+    if _REGISTRY.setdefault(code, declared) != declared:
+        raise ValueError(f"error code {code} is declared twice, differently")
+    return declared.code
+
+
+def lookup(code: str) -> Declared | None:
+    return _REGISTRY.get(code)
+
+
+def is_declared(code: object) -> bool:
+    return isinstance(code, str) and code in _REGISTRY
+
+
+def domain_codes() -> list[Code]:
+    """The domain codes in the order they were declared (GraphQL's `ErrorCode`)."""
+    return [declared.code for declared in _REGISTRY.values() if not declared.request_level]
+
+
+def request_level(code: str) -> bool:
+    declared = _REGISTRY.get(code)
+    return declared is not None and declared.request_level
+
+
+def status(code: str) -> int:
+    """The REST status of a code; 500 for a code nobody declared."""
+    declared = _REGISTRY.get(code)
+    return declared.status if declared is not None else 500
+
+
+# The request-level codes of the API protocol, shared by every layer.
+BAD_USER_INPUT = declare("BAD_USER_INPUT", status=400, request_level=True)
+UNAUTHENTICATED = declare("UNAUTHENTICATED", status=401, request_level=True)
+FORBIDDEN = declare("FORBIDDEN", status=403, request_level=True)
+NOT_FOUND = declare("NOT_FOUND", status=404, request_level=True)
+INTERNAL_SERVER_ERROR = declare("INTERNAL_SERVER_ERROR", status=500, request_level=True)
+SERVICE_UNAVAILABLE = declare("SERVICE_UNAVAILABLE", status=503, request_level=True)
+TIMEOUT = declare("TIMEOUT", status=504, request_level=True)
