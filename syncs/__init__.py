@@ -1,6 +1,7 @@
 """The application's synchronizations, one module per theme, found here (nothing lists
 them): every module of this package is imported and its syncs registered, modules by
-name, syncs in the order each module defines them."""
+name, syncs in the order each module defines them. A module declares the routes it
+answers (`Route`) at its top."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pkgutil
 from types import ModuleType
 
 from app.engine import Sync, syncs_in
+from app.engine.routes import Route, routes_in
 
 
 def modules() -> list[ModuleType]:
@@ -21,3 +23,8 @@ def modules() -> list[ModuleType]:
 def all_syncs() -> list[Sync]:
     """Every sync of the application, in the order they are registered."""
     return syncs_in(*modules())
+
+
+def all_routes() -> list[Route]:
+    """Every route the syncs answer, as their modules declare them."""
+    return routes_in(modules())

@@ -7,8 +7,21 @@ all of them.
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
+from app.engine.routes import SESSION, Input, Route
 
 from .sessions import acts_for_self, forbidden, unauthenticated
+
+CHANGE_PASSWORD = Route(
+    "/UserAuthentication/changePassword",
+    SESSION,
+    Input("user", optional=True),
+    Input("oldPassword", secret=True),
+    Input("newPassword", secret=True),
+    graphql="Mutation.changePassword",
+)
+DELETE_ACCOUNT = Route(
+    "/UserAuthentication/deleteAccount", SESSION, Input("user", optional=True), graphql="Mutation.deleteAccount"
+)
 
 # -- Change password ------------------------------------------------------------
 
@@ -20,7 +33,7 @@ def ChangePasswordRequest(request, user, old_password, new_password, at):
             (
                 Requesting.request,
                 {
-                    "path": "/UserAuthentication/changePassword",
+                    "path": CHANGE_PASSWORD.path,
                     "oldPassword": old_password,
                     "newPassword": new_password,
                 },
@@ -37,8 +50,8 @@ def ChangePasswordRequest(request, user, old_password, new_password, at):
     )
 
 
-ChangePasswordUnauthenticated = unauthenticated("/UserAuthentication/changePassword", "ChangePasswordUnauthenticated")
-ChangePasswordForbidden = forbidden("/UserAuthentication/changePassword", "ChangePasswordForbidden")
+ChangePasswordUnauthenticated = unauthenticated(CHANGE_PASSWORD)
+ChangePasswordForbidden = forbidden(CHANGE_PASSWORD)
 
 
 @sync
@@ -47,7 +60,7 @@ def ChangePasswordRevokesOtherSessions(request, session, user):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/changePassword", "session": session},
+                {"path": CHANGE_PASSWORD.path, "session": session},
                 {"request": request},
             ),
             (UserAuthentication.changePassword, {}, {"user": user}),
@@ -60,7 +73,7 @@ def ChangePasswordRevokesOtherSessions(request, session, user):
 def ChangePasswordResponse(request, user, username):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
             (UserAuthentication.changePassword, {}, {"user": user, "username": username}),
         ],
         then=[
@@ -76,7 +89,7 @@ def ChangePasswordResponse(request, user, username):
 def ChangePasswordResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
             (UserAuthentication.changePassword, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -92,7 +105,7 @@ def DeleteAccountRequest(request, session, user, target):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/deleteAccount", "session": session, "user": target},
+                {"path": DELETE_ACCOUNT.path, "session": session, "user": target},
                 {"request": request},
             )
         ],
@@ -103,8 +116,8 @@ def DeleteAccountRequest(request, session, user, target):
     )
 
 
-DeleteAccountUnauthenticated = unauthenticated("/UserAuthentication/deleteAccount", "DeleteAccountUnauthenticated")
-DeleteAccountForbidden = forbidden("/UserAuthentication/deleteAccount", "DeleteAccountForbidden")
+DeleteAccountUnauthenticated = unauthenticated(DELETE_ACCOUNT)
+DeleteAccountForbidden = forbidden(DELETE_ACCOUNT)
 
 
 @sync
@@ -119,7 +132,7 @@ def DeleteAccountRevokesSessions(user):
 def DeleteAccountResponse(request, user):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/deleteAccount"}, {"request": request}),
+            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
             (UserAuthentication.deleteAccount, {}, {"user": user}),
         ],
         then=[(Requesting.respond, {"request": request, "status": "account_deleted", "user": user})],
@@ -130,7 +143,7 @@ def DeleteAccountResponse(request, user):
 def DeleteAccountResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/deleteAccount"}, {"request": request}),
+            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
             (UserAuthentication.deleteAccount, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],

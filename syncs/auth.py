@@ -7,8 +7,21 @@ credentials (see credentials.py). Logging out deletes the session.
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
+from app.engine.routes import SESSION, Input, Route
 
 from .sessions import unauthenticated
+
+REGISTER = Route(
+    "/UserAuthentication/register", Input("username"), Input("password", secret=True), graphql="Mutation.register"
+)
+AUTHENTICATE = Route(
+    "/UserAuthentication/authenticate",
+    Input("username"),
+    Input("password", secret=True),
+    graphql="Mutation.authenticate",
+)
+LOGIN = Route("/login", Input("username"), Input("password", secret=True))
+LOGOUT = Route("/logout", SESSION, graphql="Mutation.logout")
 
 # -- Registration -------------------------------------------------------------
 
@@ -19,7 +32,7 @@ def RegisterRequest(request, username, password, at):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/register", "username": username, "password": password},
+                {"path": REGISTER.path, "username": username, "password": password},
                 {"request": request},
             ),
             (Throttling.attempt, {"kind": "registration"}, {"at": at}),
@@ -34,7 +47,7 @@ def RegisterCreatesSession(user, client, user_agent):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/register", "client": client, "userAgent": user_agent},
+                {"path": REGISTER.path, "client": client, "userAgent": user_agent},
                 {},
             ),
             (UserAuthentication.register, {}, {"user": user}),
@@ -47,7 +60,7 @@ def RegisterCreatesSession(user, client, user_agent):
 def RegisterResponse(request, user, version, username, session, expires_at):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/register"}, {"request": request}),
+            (Requesting.request, {"path": REGISTER.path}, {"request": request}),
             (UserAuthentication.register, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
@@ -67,7 +80,7 @@ def RegisterResponse(request, user, version, username, session, expires_at):
 def RegisterResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/register"}, {"request": request}),
+            (Requesting.request, {"path": REGISTER.path}, {"request": request}),
             (UserAuthentication.register, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -83,7 +96,7 @@ def AuthenticateRequest(request, username, password, at):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/authenticate", "username": username, "password": password},
+                {"path": AUTHENTICATE.path, "username": username, "password": password},
                 {"request": request},
             ),
             (Throttling.attempt, {"kind": "login"}, {"at": at}),
@@ -111,7 +124,7 @@ def AuthenticateCreatesSession(user, client, user_agent):
 def AuthenticateResponse(request, user, version, username, session, expires_at):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/authenticate"}, {"request": request}),
+            (Requesting.request, {"path": AUTHENTICATE.path}, {"request": request}),
             (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
@@ -131,7 +144,7 @@ def AuthenticateResponse(request, user, version, username, session, expires_at):
 def AuthenticateResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/authenticate"}, {"request": request}),
+            (Requesting.request, {"path": AUTHENTICATE.path}, {"request": request}),
             (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -147,7 +160,7 @@ def LoginRequest(request, username, password, at):
         when=[
             (
                 Requesting.request,
-                {"path": "/login", "username": username, "password": password},
+                {"path": LOGIN.path, "username": username, "password": password},
                 {"request": request},
             ),
             (Throttling.attempt, {"kind": "login"}, {"at": at}),
@@ -171,7 +184,7 @@ def LoginCreatesSession(user, client, user_agent):
 def LoginResponse(request, user, version, session, expires_at):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/login"}, {"request": request}),
+            (Requesting.request, {"path": LOGIN.path}, {"request": request}),
             (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
             (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
         ],
@@ -184,7 +197,7 @@ def LoginResponse(request, user, version, session, expires_at):
 def LoginResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/login"}, {"request": request}),
+            (Requesting.request, {"path": LOGIN.path}, {"request": request}),
             (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -197,20 +210,20 @@ def LoginResponseError(request, error, code):
 @sync
 def LogoutRequest(request, session, user):
     return Sync(
-        when=[(Requesting.request, {"path": "/logout", "session": session}, {"request": request})],
+        when=[(Requesting.request, {"path": LOGOUT.path, "session": session}, {"request": request})],
         where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
         then=[(Sessioning.delete, {"session": session})],
     )
 
 
-LogoutUnauthenticated = unauthenticated("/logout", "LogoutUnauthenticated")
+LogoutUnauthenticated = unauthenticated(LOGOUT)
 
 
 @sync
 def LogoutResponse(request, session):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/logout"}, {"request": request}),
+            (Requesting.request, {"path": LOGOUT.path}, {"request": request}),
             (Sessioning.delete, {}, {"session": session}),
         ],
         then=[(Requesting.respond, {"request": request, "status": "logged_out"})],
@@ -221,7 +234,7 @@ def LogoutResponse(request, session):
 def LogoutResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/logout"}, {"request": request}),
+            (Requesting.request, {"path": LOGOUT.path}, {"request": request}),
             (Sessioning.delete, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],

@@ -18,6 +18,9 @@ from typing import Any
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.concepts.outputs import INVALID_CREDENTIALS
 from app.engine import Frame, Sync, Var, sync
+from app.engine.routes import Route
+
+from .auth import AUTHENTICATE, LOGIN, REGISTER
 
 INVALID_CREDENTIALS_ERROR = {"error": "Invalid username or password.", "code": INVALID_CREDENTIALS}
 
@@ -30,14 +33,14 @@ def outdated(version: Var, current: Var) -> Callable[[Frame], bool]:
     return check
 
 
-def stale_session(path: str, action: Callable[..., Any], name: str) -> Sync:
-    """The sync that takes back a session `action` led to on `path` when its credentials changed meanwhile."""
+def stale_session(route: Route, action: Callable[..., Any]) -> Sync:
+    """The sync that takes back a session `action` led to on `route` when its credentials changed meanwhile."""
 
-    @sync(name=name)
+    @sync(name=f"{route.name}StaleSession")
     def StaleSession(request, user, version, session, current):
         return Sync(
             when=[
-                (Requesting.request, {"path": path}, {"request": request}),
+                (Requesting.request, {"path": route.path}, {"request": request}),
                 (action, {}, {"user": user, "version": version}),
                 (Sessioning.create, {"user": user}, {"session": session}),
             ],
@@ -53,10 +56,6 @@ def stale_session(path: str, action: Callable[..., Any], name: str) -> Sync:
     return StaleSession  # type: ignore[no-any-return]
 
 
-RegisterStaleSession = stale_session(
-    "/UserAuthentication/register", UserAuthentication.register, "RegisterStaleSession"
-)
-AuthenticateStaleSession = stale_session(
-    "/UserAuthentication/authenticate", UserAuthentication.authenticate, "AuthenticateStaleSession"
-)
-LoginStaleSession = stale_session("/login", UserAuthentication.authenticate, "LoginStaleSession")
+RegisterStaleSession = stale_session(REGISTER, UserAuthentication.register)
+AuthenticateStaleSession = stale_session(AUTHENTICATE, UserAuthentication.authenticate)
+LoginStaleSession = stale_session(LOGIN, UserAuthentication.authenticate)

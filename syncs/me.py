@@ -3,12 +3,15 @@ and neither does a session whose user is gone (while its deletion revokes it).""
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
+from app.engine.routes import SESSION, Route
+
+ME = Route("/me", SESSION, graphql="Query.me")
 
 
 @sync
 def MeRequest(request, session, user, username):
     return Sync(
-        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
         where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).query(
             UserAuthentication._getUsername, {"user": user}, {"username": username}
         ),
@@ -19,7 +22,7 @@ def MeRequest(request, session, user, username):
 @sync
 def MeAnonymous(request, session):
     return Sync(
-        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
         where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
         then=[(Requesting.respond, {"request": request, "user": None})],
     )
@@ -28,7 +31,7 @@ def MeAnonymous(request, session):
 @sync
 def MeUserGone(request, session, user):
     return Sync(
-        when=[(Requesting.request, {"path": "/me", "session": session}, {"request": request})],
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
         where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).without(
             UserAuthentication._getUsername, {"user": user}
         ),

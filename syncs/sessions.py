@@ -12,15 +12,16 @@ from collections.abc import Callable
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
 from app.engine.codes import FORBIDDEN, UNAUTHENTICATED
+from app.engine.routes import Route
 
 
-def unauthenticated(path: str, name: str) -> Sync:
-    """The sync that answers UNAUTHENTICATED to a request for `path` without a live session."""
+def unauthenticated(route: Route) -> Sync:
+    """The sync that answers UNAUTHENTICATED to a request for `route` without a live session."""
 
-    @sync(name=name)
+    @sync(name=f"{route.name}Unauthenticated")
     def Unauthenticated(request, session):
         return Sync(
-            when=[(Requesting.request, {"path": path, "session": session}, {"request": request})],
+            when=[(Requesting.request, {"path": route.path, "session": session}, {"request": request})],
             where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
             then=[
                 (
@@ -49,13 +50,13 @@ def acts_for_other(user: Var, target: Var) -> Callable[[Frame], bool]:
     return check
 
 
-def forbidden(path: str, name: str) -> Sync:
+def forbidden(route: Route) -> Sync:
     """The sync that answers FORBIDDEN when a live session acts on another user's account."""
 
-    @sync(name=name)
+    @sync(name=f"{route.name}Forbidden")
     def Forbidden(request, session, user, target):
         return Sync(
-            when=[(Requesting.request, {"path": path, "session": session, "user": target}, {"request": request})],
+            when=[(Requesting.request, {"path": route.path, "session": session, "user": target}, {"request": request})],
             where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).filter(
                 acts_for_other(user, target)
             ),

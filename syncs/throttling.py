@@ -15,18 +15,21 @@ account.py.)
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
+from app.engine.routes import Route
 
+from .account import CHANGE_PASSWORD
+from .auth import AUTHENTICATE, LOGIN, REGISTER
 from .sessions import acts_for_self
 
 
-def rate_limited(path: str, kind: str, name: str) -> Sync:
-    """The sync that answers RATE_LIMITED to a request for `path` whose attempt was refused."""
+def rate_limited(route: Route, kind: str) -> Sync:
+    """The sync that answers RATE_LIMITED to a request for `route` whose attempt was refused."""
 
-    @sync(name=name)
+    @sync(name=f"{route.name}Throttled")
     def Throttled(request, error, code):
         return Sync(
             when=[
-                (Requesting.request, {"path": path}, {"request": request}),
+                (Requesting.request, {"path": route.path}, {"request": request}),
                 (Throttling.attempt, {"kind": kind}, {"error": error, "code": code}),
             ],
             then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -38,32 +41,38 @@ def rate_limited(path: str, kind: str, name: str) -> Sync:
 # -- Logins ---------------------------------------------------------------------------
 
 
-def login_attempts(path: str, name: str) -> list[Sync]:
-    """The syncs that count a login on `path`, refuse it at the limit, and clear the
+def login_attempts(route: Route) -> list[Sync]:
+    """The syncs that count a login on `route`, refuse it at the limit, and clear the
     username's count when it succeeds."""
 
-    @sync(name=f"{name}Attempt")
+    @sync(name=f"{route.name}Attempt")
     def Attempt(request, username, client):
         return Sync(
-            when=[(Requesting.request, {"path": path, "username": username, "client": client}, {"request": request})],
+            when=[
+                (Requesting.request, {"path": route.path, "username": username, "client": client}, {"request": request})
+            ],
             then=[(Throttling.attempt, {"kind": "login", "key": username, "source": client})],
         )
 
-    @sync(name=f"{name}Succeeded")
+    @sync(name=f"{route.name}Succeeded")
     def Succeeded(request, username, client, user):
         return Sync(
             when=[
-                (Requesting.request, {"path": path, "username": username, "client": client}, {"request": request}),
+                (
+                    Requesting.request,
+                    {"path": route.path, "username": username, "client": client},
+                    {"request": request},
+                ),
                 (UserAuthentication.authenticate, {}, {"user": user}),
             ],
             then=[(Throttling.succeed, {"kind": "login", "key": username, "source": client})],
         )
 
-    return [Attempt, rate_limited(path, "login", f"{name}Throttled"), Succeeded]
+    return [Attempt, rate_limited(route, "login"), Succeeded]
 
 
-AuthenticateAttempts = login_attempts("/UserAuthentication/authenticate", "Authenticate")
-LoginAttempts = login_attempts("/login", "Login")
+AuthenticateAttempts = login_attempts(AUTHENTICATE)
+LoginAttempts = login_attempts(LOGIN)
 
 # -- Password changes -------------------------------------------------------------------
 
@@ -74,7 +83,7 @@ def ChangePasswordAttempt(request, session, user, target):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/changePassword", "session": session, "user": target},
+                {"path": CHANGE_PASSWORD.path, "session": session, "user": target},
                 {"request": request},
             )
         ],
@@ -85,14 +94,14 @@ def ChangePasswordAttempt(request, session, user, target):
     )
 
 
-ChangePasswordThrottled = rate_limited("/UserAuthentication/changePassword", "password", "ChangePasswordThrottled")
+ChangePasswordThrottled = rate_limited(CHANGE_PASSWORD, "password")
 
 
 @sync
 def ChangePasswordSucceeded(request, user):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/UserAuthentication/changePassword"}, {"request": request}),
+            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
             (UserAuthentication.changePassword, {}, {"user": user}),
         ],
         then=[(Throttling.succeed, {"kind": "password", "key": user})],
@@ -105,9 +114,9 @@ def ChangePasswordSucceeded(request, user):
 @sync
 def RegisterAttempt(request, client):
     return Sync(
-        when=[(Requesting.request, {"path": "/UserAuthentication/register", "client": client}, {"request": request})],
+        when=[(Requesting.request, {"path": REGISTER.path, "client": client}, {"request": request})],
         then=[(Throttling.attempt, {"kind": "registration", "key": client})],
     )
 
 
-RegisterThrottled = rate_limited("/UserAuthentication/register", "registration", "RegisterThrottled")
+RegisterThrottled = rate_limited(REGISTER, "registration")

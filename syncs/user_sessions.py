@@ -12,8 +12,21 @@ from datetime import UTC, datetime
 
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
+from app.engine.routes import SESSION, Input, Route
 
 from .sessions import unauthenticated
+
+LIST_SESSIONS = Route("/Sessioning/_getSessions", SESSION, graphql="Query.sessions", name="ListSessions")
+REVOKE_SESSION = Route(
+    "/Sessioning/revoke", SESSION, Input("id"), graphql="Mutation.revokeSession", name="RevokeSession"
+)
+LOGOUT_EVERYWHERE = Route(
+    "/Sessioning/revokeAll",
+    SESSION,
+    Input("keepCurrent", bool, optional=True, default=False),
+    graphql="Mutation.logoutEverywhere",
+    name="LogoutEverywhere",
+)
 
 # -- Last use ---------------------------------------------------------------------------
 
@@ -53,7 +66,7 @@ def ListSessionsRequest(
     request, session, user, current, id, createdAt, expiresAt, lastUsedAt, client, userAgent, results
 ):
     return Sync(
-        when=[(Requesting.request, {"path": "/Sessioning/_getSessions", "session": session}, {"request": request})],
+        when=[(Requesting.request, {"path": LIST_SESSIONS.path, "session": session}, {"request": request})],
         where=lambda frames: (
             frames.query(Sessioning._getUser, {"session": session}, {"user": user, "id": current})
             .query(
@@ -75,7 +88,7 @@ def ListSessionsRequest(
     )
 
 
-ListSessionsUnauthenticated = unauthenticated("/Sessioning/_getSessions", "ListSessionsUnauthenticated")
+ListSessionsUnauthenticated = unauthenticated(LIST_SESSIONS)
 
 # -- Revoke one -------------------------------------------------------------------------
 
@@ -83,20 +96,20 @@ ListSessionsUnauthenticated = unauthenticated("/Sessioning/_getSessions", "ListS
 @sync
 def RevokeSessionRequest(request, session, user, id):
     return Sync(
-        when=[(Requesting.request, {"path": "/Sessioning/revoke", "session": session, "id": id}, {"request": request})],
+        when=[(Requesting.request, {"path": REVOKE_SESSION.path, "session": session, "id": id}, {"request": request})],
         where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
         then=[(Sessioning.revoke, {"user": user, "id": id})],
     )
 
 
-RevokeSessionUnauthenticated = unauthenticated("/Sessioning/revoke", "RevokeSessionUnauthenticated")
+RevokeSessionUnauthenticated = unauthenticated(REVOKE_SESSION)
 
 
 @sync
 def RevokeSessionResponse(request, id):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/Sessioning/revoke"}, {"request": request}),
+            (Requesting.request, {"path": REVOKE_SESSION.path}, {"request": request}),
             (Sessioning.revoke, {}, {"id": id}),
         ],
         then=[(Requesting.respond, {"request": request, "id": id})],
@@ -107,7 +120,7 @@ def RevokeSessionResponse(request, id):
 def RevokeSessionResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/Sessioning/revoke"}, {"request": request}),
+            (Requesting.request, {"path": REVOKE_SESSION.path}, {"request": request}),
             (Sessioning.revoke, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
@@ -123,7 +136,7 @@ def LogoutEverywhereRequest(request, session, user):
         when=[
             (
                 Requesting.request,
-                {"path": "/Sessioning/revokeAll", "session": session, "keepCurrent": False},
+                {"path": LOGOUT_EVERYWHERE.path, "session": session, "keepCurrent": False},
                 {"request": request},
             )
         ],
@@ -138,7 +151,7 @@ def LogoutEverywhereElseRequest(request, session, user):
         when=[
             (
                 Requesting.request,
-                {"path": "/Sessioning/revokeAll", "session": session, "keepCurrent": True},
+                {"path": LOGOUT_EVERYWHERE.path, "session": session, "keepCurrent": True},
                 {"request": request},
             )
         ],
@@ -147,14 +160,14 @@ def LogoutEverywhereElseRequest(request, session, user):
     )
 
 
-LogoutEverywhereUnauthenticated = unauthenticated("/Sessioning/revokeAll", "LogoutEverywhereUnauthenticated")
+LogoutEverywhereUnauthenticated = unauthenticated(LOGOUT_EVERYWHERE)
 
 
 @sync
 def LogoutEverywhereResponse(request, count):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/Sessioning/revokeAll"}, {"request": request}),
+            (Requesting.request, {"path": LOGOUT_EVERYWHERE.path}, {"request": request}),
             (Sessioning.deleteByUser, {}, {"count": count}),
         ],
         then=[(Requesting.respond, {"request": request, "revoked": count})],
@@ -165,7 +178,7 @@ def LogoutEverywhereResponse(request, count):
 def LogoutEverywhereResponseError(request, error, code):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/Sessioning/revokeAll"}, {"request": request}),
+            (Requesting.request, {"path": LOGOUT_EVERYWHERE.path}, {"request": request}),
             (Sessioning.deleteByUser, {}, {"error": error, "code": code}),
         ],
         then=[(Requesting.respond, {"request": request, "error": error, "code": code})],

@@ -9,8 +9,21 @@ from collections.abc import Callable
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Frame, Sync, Var, sync
 from app.engine.codes import BAD_USER_INPUT
+from app.engine.routes import SESSION, Input, Route
 
 from .sessions import unauthenticated
+
+CHECK_USER_EXISTS = Route(
+    "/UserAuthentication/_checkUserExists", SESSION, Input("user"), graphql="Query.checkUserExists"
+)
+GET_ALL_USERS = Route(
+    "/UserAuthentication/_getAllUsers",
+    SESSION,
+    Input("first", int, optional=True, default=100),
+    Input("after", optional=True),
+    graphql="Query.allUsers",
+)
+GET_USERNAME_BY_ID = Route("/UserAuthentication/_getUsernameById", SESSION, Input("user"), graphql="Query.usernameById")
 
 PAGE_SIZES = range(1, 1001)
 
@@ -23,7 +36,7 @@ def CheckUserExistsRequest(request, session, user, target, exists):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/_checkUserExists", "session": session, "user": target},
+                {"path": CHECK_USER_EXISTS.path, "session": session, "user": target},
                 {"request": request},
             )
         ],
@@ -34,9 +47,7 @@ def CheckUserExistsRequest(request, session, user, target, exists):
     )
 
 
-CheckUserExistsUnauthenticated = unauthenticated(
-    "/UserAuthentication/_checkUserExists", "CheckUserExistsUnauthenticated"
-)
+CheckUserExistsUnauthenticated = unauthenticated(CHECK_USER_EXISTS)
 
 # -- All users, a page at a time -------------------------------------------------------
 
@@ -55,7 +66,7 @@ def GetAllUsersRequest(request, session, caller, first, after, user, username, r
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/_getAllUsers", "session": session, "first": first, "after": after},
+                {"path": GET_ALL_USERS.path, "session": session, "first": first, "after": after},
                 {"request": request},
             )
         ],
@@ -73,7 +84,7 @@ def GetAllUsersRequest(request, session, caller, first, after, user, username, r
     )
 
 
-GetAllUsersUnauthenticated = unauthenticated("/UserAuthentication/_getAllUsers", "GetAllUsersUnauthenticated")
+GetAllUsersUnauthenticated = unauthenticated(GET_ALL_USERS)
 
 
 @sync
@@ -82,7 +93,7 @@ def GetAllUsersInvalidPage(request, session, caller, first):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/_getAllUsers", "session": session, "first": first},
+                {"path": GET_ALL_USERS.path, "session": session, "first": first},
                 {"request": request},
             )
         ],
@@ -107,7 +118,7 @@ def GetUsernameByIdRequest(request, session, user, target, username):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/_getUsernameById", "session": session, "user": target},
+                {"path": GET_USERNAME_BY_ID.path, "session": session, "user": target},
                 {"request": request},
             )
         ],
@@ -118,6 +129,4 @@ def GetUsernameByIdRequest(request, session, user, target, username):
     )
 
 
-GetUsernameByIdUnauthenticated = unauthenticated(
-    "/UserAuthentication/_getUsernameById", "GetUsernameByIdUnauthenticated"
-)
+GetUsernameByIdUnauthenticated = unauthenticated(GET_USERNAME_BY_ID)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from app.bounds import MAX_CLIENT_TEXT
 from app.engine import Flow
 from app.engine.codes import BAD_USER_INPUT
+from app.engine.routes import Route
 
 from .errors import ApiError, raise_request_error
 from .handler import RequestHandler
@@ -63,16 +64,20 @@ class Context:
     def __post_init__(self) -> None:
         self.state.flows = self.flows
 
-    async def request(self, path: str, **inputs: Any) -> dict[str, Any]:
-        """`Requesting.request(path, session, client, userAgent, **inputs)`; the response, or the
-        request-level error raised."""
+    async def request(self, route: Route, **inputs: Any) -> dict[str, Any]:
+        """`Requesting.request(route.path, session, client, userAgent, **inputs)`; the
+        response, or the request-level error raised. Absent optional inputs are their default."""
+        unknown = set(inputs) - route.keys
+        if unknown:
+            raise TypeError(f"{route.path} has no input(s) {', '.join(sorted(unknown))}")
+        inputs = {i.name: i.default for i in route.inputs if i.optional} | inputs
         for name, value in inputs.items():
             if isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
                 raise ApiError(f"Argument {name} is too long (more than {MAX_CLIENT_TEXT} characters).", BAD_USER_INPUT)
             if isinstance(value, str) and not is_text(value):
                 raise ApiError(f"Argument {name} is not valid Unicode text.", BAD_USER_INPUT)
         response = await self.handler.handle(
-            path, {"session": self.session, "client": self.client, "userAgent": self.user_agent, **inputs}
+            route.path, {**inputs, "session": self.session, "client": self.client, "userAgent": self.user_agent}
         )
         self.flows.append(response.flow)
         raise_request_error(response.body)

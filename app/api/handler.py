@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -16,11 +16,17 @@ from app.concepts.requesting import Requesting, RequestRecord
 from app.database import unavailable
 from app.engine import Engine, Flow, FlowError, redact
 from app.engine.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT
+from app.engine.routes import Route
 from app.observability.logs import current_flow
 
 from .journal import RequestJournal
 
 logger = logging.getLogger(__name__)
+
+IMPLICIT = ("session", "client", "userAgent")
+"""Inputs the API layer gives every request (None when absent, so syncs can match
+"none"): the bearer token, the caller's address and User-Agent. Syncs may match them
+on any route."""
 
 
 INT64 = range(-(2**63), 2**63)
@@ -70,8 +76,10 @@ class RequestHandler:
         timeout: float,
         journal: RequestJournal | None = None,
         keep_for: timedelta = timedelta(days=7),
+        routes: Iterable[Route] = (),
     ) -> None:
         self.engine = engine
+        self.routes = {route.path: route for route in routes}
         self.requesting = requesting
         self.timeout = timeout
         self.journal = journal
@@ -97,7 +105,7 @@ class RequestHandler:
 
     async def _handle(self, path: str, inputs: dict[str, Any], flow: Flow) -> Response:
         started = time.perf_counter()
-        inputs = {"session": None, "client": None, **inputs}  # always there, so syncs can match "none"
+        inputs = {**dict.fromkeys(IMPLICIT), **inputs}
         run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
         await asyncio.wait({run}, timeout=self.timeout)  # on timeout the flow goes on; only we stop waiting
         body: dict[str, Any] | Error | None

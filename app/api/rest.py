@@ -1,8 +1,9 @@
 """The seeds' REST protocol: `POST /api/<path>` with a flat JSON body.
 
-The body is validated against the path's fields before any action runs: a body
-that is not a JSON object, an unknown key, a missing field or a value of the wrong
-type is a 400 and invokes nothing. The valid body becomes the inputs of
+The body is validated against the route's declared inputs (`app.engine.routes`,
+declared by the syncs that answer it) before any action runs: a body that is not a
+JSON object, an unknown key, a missing input or a value of the wrong type is a 400
+and invokes nothing. The valid body becomes the inputs of
 `Requesting.request`, and the response record comes back as JSON.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,41 +20,9 @@ from starlette.responses import JSONResponse
 from app.bounds import MAX_CLIENT_TEXT
 from app.engine import codes
 from app.engine.codes import BAD_USER_INPUT, NOT_FOUND
+from app.engine.routes import SESSION, Route
 
 from .context import bearer_token, client_address, is_text, user_agent
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: type
-    required: bool = True
-    default: Any = None
-
-
-TEXT = Field(str)
-OPTIONAL_TEXT = Field(str, required=False)
-SESSION = OPTIONAL_TEXT  # missing: answered UNAUTHENTICATED by the syncs
-
-ROUTES: dict[str, dict[str, Field]] = {
-    "/UserAuthentication/register": {"username": TEXT, "password": TEXT},
-    "/UserAuthentication/authenticate": {"username": TEXT, "password": TEXT},
-    "/login": {"username": TEXT, "password": TEXT},
-    "/logout": {"session": SESSION},
-    "/UserAuthentication/changePassword": {
-        "session": SESSION,
-        "user": OPTIONAL_TEXT,
-        "oldPassword": TEXT,
-        "newPassword": TEXT,
-    },
-    "/UserAuthentication/deleteAccount": {"session": SESSION, "user": OPTIONAL_TEXT},
-    "/UserAuthentication/_checkUserExists": {"session": SESSION, "user": TEXT},
-    "/UserAuthentication/_getAllUsers": {"session": SESSION, "first": Field(int, False, 100), "after": OPTIONAL_TEXT},
-    "/UserAuthentication/_getUsernameById": {"session": SESSION, "user": TEXT},
-    "/me": {"session": SESSION},
-    "/Sessioning/_getSessions": {"session": SESSION},
-    "/Sessioning/revoke": {"session": SESSION, "id": TEXT},
-    "/Sessioning/revokeAll": {"session": SESSION, "keepCurrent": Field(bool, False, False)},
-}
 
 KINDS = {str: "a string", int: "an integer", bool: "a boolean"}
 
@@ -63,22 +31,22 @@ class InvalidBody(ValueError):
     pass
 
 
-def validate(fields: dict[str, Field], body: object) -> dict[str, Any]:
-    """The inputs for `Requesting.request`: every field of the path, absent optional ones as their default."""
+def validate(route: Route, body: object) -> dict[str, Any]:
+    """The inputs for `Requesting.request`: every input of the route, absent optional ones as their default."""
     if not isinstance(body, dict):
         raise InvalidBody("The body must be a JSON object.")
-    unknown = sorted(set(body) - set(fields))
+    unknown = sorted(set(body) - route.keys)
     if unknown:
         raise InvalidBody(f"Unknown field(s): {', '.join(unknown)[:200]}.")
     inputs = {}
-    for name, field in fields.items():
-        value = body.get(name)
+    for field in route.inputs:
+        name, value = field.name, body.get(field.name)
         if value is None:
-            if field.required:
+            if not field.optional:
                 raise InvalidBody(f"Field {name} is required.")
             inputs[name] = field.default
-        elif type(value) is not field.kind:
-            raise InvalidBody(f"Field {name} must be {KINDS[field.kind]}.")
+        elif type(value) is not field.type:
+            raise InvalidBody(f"Field {name} must be {KINDS[field.type]}.")
         elif isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
             raise InvalidBody(f"Field {name} is too long (more than {MAX_CLIENT_TEXT} characters).")
         elif isinstance(value, str) and not is_text(value):
@@ -114,14 +82,14 @@ def _rejected(request: Request, path: str, status: int, message: str, code: str,
 async def endpoint(request: Request) -> JSON:
     started = time.perf_counter()
     path = "/" + request.path_params["path"]
-    fields = ROUTES.get(path)
-    if fields is None:
+    route = request.app.state.handler.routes.get(path)
+    if route is None or not route.rest:
         return _rejected(request, path, 404, f"No such path: /api{path[:100]}.", NOT_FOUND, started)
     try:
         body = json.loads(await request.body())
-        if isinstance(body, dict) and "session" in fields and body.get("session") is None:
+        if isinstance(body, dict) and SESSION in route.inputs and body.get("session") is None:
             body = {**body, "session": bearer_token(request)}
-        inputs = validate(fields, body)
+        inputs = validate(route, body)
     except (ValueError, RecursionError) as invalid:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _rejected(request, path, 400, message, BAD_USER_INPUT, started)

@@ -1,5 +1,6 @@
 """The GraphQL schema of api.md. Every field is one request: arguments and the bearer
-token in, `Requesting.request(path, ...)`, the response record out. No business logic
+token in, `Requesting.request` for the field's route (declared with the syncs that
+answer it), the response record out. No business logic
 lives here; the syncs decide everything."""
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.types import ExecutionContext, Info
+
+from syncs.account import CHANGE_PASSWORD, DELETE_ACCOUNT
+from syncs.auth import AUTHENTICATE, LOGOUT, REGISTER
+from syncs.me import ME
+from syncs.user_sessions import LIST_SESSIONS, LOGOUT_EVERYWHERE, REVOKE_SESSION
+from syncs.users import CHECK_USER_EXISTS, GET_ALL_USERS, GET_USERNAME_BY_ID
 
 from .context import Context
 from .errors import assign_code
@@ -54,29 +61,29 @@ def given(value: strawberry.ID | None) -> strawberry.ID | None:
 class Query:
     @strawberry.field(description="The session's user; null without a valid session.")
     async def me(self, info: Ctx) -> User | None:
-        response = await info.context.request("/me")
+        response = await info.context.request(ME)
         return as_user(response) if response.get("user") else None
 
     @strawberry.field
     async def check_user_exists(self, info: Ctx, user: strawberry.ID) -> bool:
-        response = await info.context.request("/UserAuthentication/_checkUserExists", user=user)
+        response = await info.context.request(CHECK_USER_EXISTS, user=user)
         return bool(response["exists"])
 
     @strawberry.field(description="Users ordered by id; `first` is 1..1000.")
     async def all_users(
         self, info: Ctx, first: int = 100, after: strawberry.ID | None = strawberry.UNSET
     ) -> list[User]:
-        response = await info.context.request("/UserAuthentication/_getAllUsers", first=first, after=given(after))
+        response = await info.context.request(GET_ALL_USERS, first=first, after=given(after))
         return [as_user(row) for row in response["results"]]
 
     @strawberry.field(description="A user's name; null if no such user.")
     async def username_by_id(self, info: Ctx, user: strawberry.ID) -> str | None:
-        response = await info.context.request("/UserAuthentication/_getUsernameById", user=user)
+        response = await info.context.request(GET_USERNAME_BY_ID, user=user)
         return response["username"]  # type: ignore[no-any-return]
 
     @strawberry.field(description="The session user's live sessions, newest first.")
     async def sessions(self, info: Ctx) -> list[Session]:
-        response = await info.context.request("/Sessioning/_getSessions")
+        response = await info.context.request(LIST_SESSIONS)
         return [as_session(row) for row in response["results"]]
 
 
@@ -84,21 +91,21 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create an account and a session for it.")
     async def register(self, info: Ctx, username: str, password: str) -> AuthResult:
-        response = await info.context.request("/UserAuthentication/register", username=username, password=password)
+        response = await info.context.request(REGISTER, username=username, password=password)
         return user_error(response) or AuthSuccess(
             user=as_user(response), session=response["session"], expires_at=response["expiresAt"]
         )
 
     @strawberry.mutation(description="Check a username and password and create a session.")
     async def authenticate(self, info: Ctx, username: str, password: str) -> AuthResult:
-        response = await info.context.request("/UserAuthentication/authenticate", username=username, password=password)
+        response = await info.context.request(AUTHENTICATE, username=username, password=password)
         return user_error(response) or AuthSuccess(
             user=as_user(response), session=response["session"], expires_at=response["expiresAt"]
         )
 
     @strawberry.mutation(description="Revoke the current session.")
     async def logout(self, info: Ctx) -> LogoutSuccess:
-        await info.context.request("/logout")
+        await info.context.request(LOGOUT)
         return LogoutSuccess(ok=True)
 
     @strawberry.mutation(description="Change the session user's password; revokes their other sessions.")
@@ -106,7 +113,7 @@ class Mutation:
         self, info: Ctx, old_password: str, new_password: str, user: strawberry.ID | None = strawberry.UNSET
     ) -> ChangePasswordResult:
         response = await info.context.request(
-            "/UserAuthentication/changePassword",
+            CHANGE_PASSWORD,
             user=given(user),
             oldPassword=old_password,
             newPassword=new_password,
@@ -115,17 +122,17 @@ class Mutation:
 
     @strawberry.mutation(description="Delete the session user's account; revokes all their sessions.")
     async def delete_account(self, info: Ctx, user: strawberry.ID | None = strawberry.UNSET) -> DeleteAccountResult:
-        response = await info.context.request("/UserAuthentication/deleteAccount", user=given(user))
+        response = await info.context.request(DELETE_ACCOUNT, user=given(user))
         return user_error(response) or DeleteAccountSuccess(user=strawberry.ID(response["user"]))
 
     @strawberry.mutation(description="End one of the session user's sessions (the current one too: that logs out).")
     async def revoke_session(self, info: Ctx, id: strawberry.ID) -> RevokeSessionResult:
-        response = await info.context.request("/Sessioning/revoke", id=id)
+        response = await info.context.request(REVOKE_SESSION, id=id)
         return user_error(response) or RevokeSessionSuccess(id=strawberry.ID(response["id"]))
 
     @strawberry.mutation(description="End every session of the session user, or every other one with `keepCurrent`.")
     async def logout_everywhere(self, info: Ctx, keep_current: bool = False) -> LogoutEverywhereSuccess:
-        response = await info.context.request("/Sessioning/revokeAll", keepCurrent=keep_current)
+        response = await info.context.request(LOGOUT_EVERYWHERE, keepCurrent=keep_current)
         return LogoutEverywhereSuccess(revoked=response["revoked"])
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from collections.abc import Iterable
 
+from .concepts import ActionSpec
 from .engine import CompiledSync, Engine
+from .routes import Route
 from .vars import describe_pattern
 
 
@@ -78,3 +81,25 @@ def markdown(engine: Engine, title: str = "Synchronizations") -> str:
     for compiled in engine.syncs:
         parts.extend([f"### {compiled.name}", "", "```", specification(compiled), "```", ""])
     return "\n".join(parts)
+
+
+def request_syncs(engine: Engine, route: Route, request: ActionSpec) -> list[str]:
+    """The syncs whose `when` includes a request for this route."""
+    return [
+        compiled.name
+        for compiled in engine.syncs
+        if any(p.action is request and dict(p.input_literals).get("path") == route.path for p in compiled.patterns)
+    ]
+
+
+def describe_routes(engine: Engine, routes: Iterable[Route], request: ActionSpec) -> str:
+    """Each route: its inputs, where it is exposed, and the syncs that answer it."""
+    blocks = []
+    for route in routes:
+        exposed = [f"POST /api{route.path}"] if route.rest else []
+        exposed += [f"GraphQL {route.graphql}"] if route.graphql else []
+        lines = [f"route {route.path}", f"    exposed: {', '.join(exposed) or 'nowhere'}", "    inputs:"]
+        lines += [f"        {i.describe()}" for i in route.inputs] or ["        none"]
+        lines.append(f"    syncs: {', '.join(request_syncs(engine, route, request)) or 'none'}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

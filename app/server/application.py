@@ -20,6 +20,7 @@ from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
 from app.observability.tracing import Tracing, start_traces
 from app.settings import Settings
+from syncs import all_routes
 
 from . import services
 from .access_log import AccessLog
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (`python -m app`) instead starts it once and hands its URL to every worker."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    metrics = Metrics(rest.ROUTES) if settings.metrics else None
+    metrics = Metrics([route.path for route in all_routes()]) if settings.metrics else None
     endpoint = settings.otel_exporter_otlp_endpoint
     traces = start_traces(endpoint, settings.otel_service_name) if endpoint else None
 

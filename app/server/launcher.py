@@ -1,5 +1,5 @@
 """`python -m app`: the server (embedded database unless MONGODB_URL is set, then uvicorn),
-or `python -m app syncs|graph` to see the syncs it runs."""
+or `python -m app syncs|graph|routes` to see the syncs it runs and the routes they answer."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from contextlib import ExitStack
 import uvicorn
 from pydantic import SecretStr
 
+from app.concepts import Requesting
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
 from app.engine import specs
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
 from app.settings import ConfigurationError, Settings, jwt_secret, load_settings
+from syncs import all_routes
 
 from .services import build_engine
 
@@ -70,11 +72,13 @@ def announce(settings: Settings) -> None:
 
 
 def show(what: str, fmt: str) -> None:
-    """Print the registered syncs as specifications, or their wiring diagram."""
+    """Print the registered syncs as specifications, their wiring diagram, or the routes."""
     placeholder = SecretStr("not a key: nothing is signed when printing")
     settings = load_settings().model_copy(update={"jwt_secret": placeholder})
     engine, _ = build_engine(settings)
-    if what == "graph":
+    if what == "routes":
+        print(specs.describe_routes(engine, all_routes(), engine.action(Requesting.request)), end="")
+    elif what == "graph":
         print(specs.wiring_diagram(engine), end="")
     elif fmt == "markdown":
         print(specs.markdown(engine), end="")
@@ -89,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     printing = commands.add_parser("syncs", help="print every registered sync as a specification")
     printing.add_argument("--format", choices=["text", "markdown"], default="text")
     commands.add_parser("graph", help="print the wiring diagram (Mermaid)")
+    commands.add_parser("routes", help="print every route: its inputs, where it is exposed, the syncs that answer it")
     args = parser.parse_args(argv)
     try:
         if args.command in (None, "serve"):

@@ -12,7 +12,7 @@ from app.concepts import DOCUMENTS, Requesting, create_all
 from app.database import Client, connect
 from app.engine import Engine, Trace
 from app.settings import Settings
-from syncs import all_syncs
+from syncs import all_routes, all_syncs
 
 
 @dataclass
@@ -34,6 +34,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
     concepts = create_all(settings)
     engine.register(*concepts)
     engine.add_syncs(all_syncs())
+    engine.secrets |= {name for route in all_routes() for name in route.secrets}
     requesting = next(concept for concept in concepts if isinstance(concept, Requesting))
     return engine, requesting
 
@@ -49,5 +50,6 @@ async def start(settings: Settings, url: str) -> Services:
         timeout=settings.requesting_timeout,
         journal=journal,
         keep_for=timedelta(seconds=settings.requesting_ttl),
+        routes=all_routes(),
     )
     return Services(client, engine, handler, journal)
