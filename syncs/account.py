@@ -9,7 +9,7 @@ from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 from app.engine.routes import SESSION, Input, Route
 
-from .sessions import acts_for_self, forbidden, unauthenticated
+from .shapes import acts_for_self, error_response, forbidden, unauthenticated
 
 CHANGE_PASSWORD = Route(
     "/UserAuthentication/changePassword",
@@ -85,15 +85,7 @@ def ChangePasswordResponse(request, user, username):
     )
 
 
-@sync
-def ChangePasswordResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
-            (UserAuthentication.changePassword, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+ChangePasswordResponseError = error_response(CHANGE_PASSWORD, UserAuthentication.changePassword)
 
 
 # -- Delete account -------------------------------------------------------------
@@ -139,12 +131,4 @@ def DeleteAccountResponse(request, user):
     )
 
 
-@sync
-def DeleteAccountResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
-            (UserAuthentication.deleteAccount, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+DeleteAccountResponseError = error_response(DELETE_ACCOUNT, UserAuthentication.deleteAccount)

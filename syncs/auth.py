@@ -9,7 +9,7 @@ from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 from app.engine.routes import SESSION, Input, Route
 
-from .sessions import unauthenticated
+from .shapes import error_response, unauthenticated
 
 REGISTER = Route(
     "/UserAuthentication/register", Input("username"), Input("password", secret=True), graphql="Mutation.register"
@@ -76,15 +76,8 @@ def RegisterResponse(request, user, version, username, session, expires_at):
     )
 
 
-@sync
-def RegisterResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": REGISTER.path}, {"request": request}),
-            (UserAuthentication.register, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+RegisterResponseError = error_response(REGISTER, UserAuthentication.register)
+RegisterSessionError = error_response(REGISTER, Sessioning.create, "SessionError")
 
 
 # -- Authentication -------------------------------------------------------------
@@ -140,15 +133,8 @@ def AuthenticateResponse(request, user, version, username, session, expires_at):
     )
 
 
-@sync
-def AuthenticateResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": AUTHENTICATE.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+AuthenticateResponseError = error_response(AUTHENTICATE, UserAuthentication.authenticate)
+AuthenticateSessionError = error_response(AUTHENTICATE, Sessioning.create, "SessionError")
 
 
 # -- Login (the seeds' alias of authenticate) -------------------------------------
@@ -193,15 +179,8 @@ def LoginResponse(request, user, version, session, expires_at):
     )
 
 
-@sync
-def LoginResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": LOGIN.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+LoginResponseError = error_response(LOGIN, UserAuthentication.authenticate)
+LoginSessionError = error_response(LOGIN, Sessioning.create, "SessionError")
 
 
 # -- Logout -------------------------------------------------------------------------
@@ -230,12 +209,4 @@ def LogoutResponse(request, session):
     )
 
 
-@sync
-def LogoutResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": LOGOUT.path}, {"request": request}),
-            (Sessioning.delete, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+LogoutResponseError = error_response(LOGOUT, Sessioning.delete)

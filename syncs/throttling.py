@@ -19,7 +19,7 @@ from app.engine.routes import Route
 
 from .account import CHANGE_PASSWORD
 from .auth import AUTHENTICATE, LOGIN, REGISTER
-from .sessions import acts_for_self
+from .shapes import acts_for_self
 
 
 def rate_limited(route: Route, kind: str) -> Sync:

@@ -14,7 +14,7 @@ from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
 from app.engine.routes import SESSION, Input, Route
 
-from .sessions import unauthenticated
+from .shapes import error_response, unauthenticated
 
 LIST_SESSIONS = Route("/Sessioning/_getSessions", SESSION, graphql="Query.sessions", name="ListSessions")
 REVOKE_SESSION = Route(
@@ -116,15 +116,7 @@ def RevokeSessionResponse(request, id):
     )
 
 
-@sync
-def RevokeSessionResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": REVOKE_SESSION.path}, {"request": request}),
-            (Sessioning.revoke, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+RevokeSessionResponseError = error_response(REVOKE_SESSION, Sessioning.revoke)
 
 
 # -- Revoke all (logout everywhere) -------------------------------------------------------
@@ -174,12 +166,4 @@ def LogoutEverywhereResponse(request, count):
     )
 
 
-@sync
-def LogoutEverywhereResponseError(request, error, code):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": LOGOUT_EVERYWHERE.path}, {"request": request}),
-            (Sessioning.deleteByUser, {}, {"error": error, "code": code}),
-        ],
-        then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-    )
+LogoutEverywhereResponseError = error_response(LOGOUT_EVERYWHERE, Sessioning.deleteByUser)

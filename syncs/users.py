@@ -11,7 +11,7 @@ from app.engine import Frame, Sync, Var, sync
 from app.engine.codes import BAD_USER_INPUT
 from app.engine.routes import SESSION, Input, Route
 
-from .sessions import unauthenticated
+from .shapes import unauthenticated
 
 CHECK_USER_EXISTS = Route(
     "/UserAuthentication/_checkUserExists", SESSION, Input("user"), graphql="Query.checkUserExists"

@@ -51,6 +51,8 @@ class ActionSpec:
     outputs: frozenset[str]
     open_inputs: bool
     secrets: frozenset[str] = field(default=frozenset())
+    variants: tuple[tuple[str, frozenset[str]], ...] = ()
+    """Each possible output: its TypedDict's name and keys (success and error alike)."""
 
     @property
     def qualname(self) -> str:
@@ -58,6 +60,32 @@ class ActionSpec:
 
     def __repr__(self) -> str:
         return self.qualname
+
+
+@dataclass(frozen=True, eq=False)
+class QuerySpec:
+    """A query's signature: its parameters and, when its return type is a list of a
+    TypedDict, the keys of its rows (None: rows of any keys)."""
+
+    qualname: str
+    params: frozenset[str]
+    open_inputs: bool
+    rows: frozenset[str] | None
+
+
+def read_query(cls: type, name: str, fn: Callable[..., Any]) -> QuerySpec:
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    rows = None
+    returned = hints.get("return")
+    if typing.get_origin(returned) is list and typing.is_typeddict(row := typing.get_args(returned)[0]):
+        rows = frozenset(row.__annotations__)
+    return QuerySpec(
+        qualname=f"{concept_name(cls)}.{name}",
+        params=frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)),
+        open_inputs=any(p.kind is p.VAR_KEYWORD for p in params),
+        rows=rows,
+    )
 
 
 def concept_name(concept: object | type) -> str:
@@ -110,6 +138,7 @@ def read_actions(cls: type) -> list[ActionSpec]:
                 outputs=frozenset(output_keys),
                 open_inputs=open_inputs,
                 secrets=frozenset(secrets),
+                variants=tuple((td.__name__, frozenset(td.__annotations__)) for td in outs),
             )
         )
     return specs

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .concepts import ActionSpec, class_members, concept_name, is_query, read_actions
+from .concepts import ActionSpec, QuerySpec, class_members, concept_name, is_query, read_actions, read_query
 from .errors import FlowError, SyncDeclarationError
 from .frames import Frames, Query, Without, maybe_await
 from .matching import Pattern, match_all
@@ -89,6 +89,7 @@ class Engine:
         self._actions: dict[Callable[..., Any], ActionSpec] = {}
         self._instances: dict[ActionSpec, object] = {}
         self._queries: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._query_specs: dict[Callable[..., Any], QuerySpec] = {}
         self._index: dict[ActionSpec, _ActionIndex] = {}
         self.observer: Observer | None = None
 
@@ -110,6 +111,7 @@ class Engine:
             for attr, fn in class_members(cls).items():
                 if is_query(attr) and callable(fn):
                     self._queries[fn] = getattr(concept, attr)
+                    self._query_specs[fn] = read_query(cls, attr, fn)
 
     def _instrumented(self, spec: ActionSpec) -> Callable[..., Any]:
         async def invoke(**input: Any) -> dict[str, Any]:
@@ -161,12 +163,9 @@ class Engine:
             for pattern in (inputs, outputs):
                 bound |= {v for v in pattern.values() if isinstance(v, Var)}
         plan = sync.where_plan()
-        for step in plan.steps:
-            if isinstance(step, Query | Without) and step.fn not in self._queries:
-                raise SyncDeclarationError(
-                    f"sync {sync.name}: where queries {getattr(step.fn, '__qualname__', step.fn)}, "
-                    "which is not a query of a registered concept"
-                )
+        for i, step in enumerate(plan.steps):
+            if isinstance(step, Query | Without):
+                self._check_query(sync, f"where step {i + 1}", step)
         bound |= plan.binds()
         then = []
         for i, (ref, inputs) in enumerate(sync.then):
@@ -187,6 +186,31 @@ class Engine:
                 )
             then.append((spec, dict(inputs)))
         return CompiledSync(index, sync, tuple(patterns), plan, tuple(then))
+
+    def _check_query(self, sync: Sync, where: str, step: Query | Without) -> None:
+        """The keys a where step gives a query and reads of its rows are its parameters and row keys."""
+        spec = self._query_specs.get(step.fn)
+        if spec is None:
+            raise SyncDeclarationError(
+                f"sync {sync.name}: {where} queries {getattr(step.fn, '__qualname__', step.fn)}, "
+                "which is not a query of a registered concept"
+            )
+        where = f"{where} ({spec.qualname})"
+        if not spec.open_inputs:
+            for key in step.inputs:
+                if key not in spec.params:
+                    raise SyncDeclarationError(
+                        f"sync {sync.name}: {where}: input key {key!r} is not a parameter of {spec.qualname} "
+                        f"(parameters: {', '.join(sorted(spec.params)) or 'none'})"
+                    )
+        if spec.rows is None or isinstance(step, Without):
+            return
+        for key in [*step.outputs, *(step.default or {})]:
+            if key not in spec.rows:
+                raise SyncDeclarationError(
+                    f"sync {sync.name}: {where}: output key {key!r} is not a key of {spec.qualname}'s rows "
+                    f"(keys: {', '.join(sorted(spec.rows))})"
+                )
 
     # -- running ----------------------------------------------------------------
 

@@ -10,9 +10,8 @@ import inspect
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .concepts import ActionSpec
+from .coverage import Coverage
 from .engine import CompiledSync, Engine
-from .routes import Route
 from .vars import describe_pattern
 
 
@@ -83,23 +82,18 @@ def markdown(engine: Engine, title: str = "Synchronizations") -> str:
     return "\n".join(parts)
 
 
-def request_syncs(engine: Engine, route: Route, request: ActionSpec) -> list[str]:
-    """The syncs whose `when` includes a request for this route."""
-    return [
-        compiled.name
-        for compiled in engine.syncs
-        if any(p.action is request and dict(p.input_literals).get("path") == route.path for p in compiled.patterns)
-    ]
-
-
-def describe_routes(engine: Engine, routes: Iterable[Route], request: ActionSpec) -> str:
-    """Each route: its inputs, where it is exposed, and the syncs that answer it."""
+def describe_routes(coverages: Iterable[Coverage]) -> str:
+    """Each route: its inputs, where it is exposed, and the syncs that answer each outcome."""
     blocks = []
-    for route in routes:
+    for coverage in coverages:
+        route = coverage.route
         exposed = [f"POST /api{route.path}"] if route.rest else []
         exposed += [f"GraphQL {route.graphql}"] if route.graphql else []
         lines = [f"route {route.path}", f"    exposed: {', '.join(exposed) or 'nowhere'}", "    inputs:"]
         lines += [f"        {i.describe()}" for i in route.inputs] or ["        none"]
-        lines.append(f"    syncs: {', '.join(request_syncs(engine, route, request)) or 'none'}")
+        lines.append("    outcomes and the syncs that answer them:")
+        lines += [f"        {event}: {', '.join(syncs) or 'none'}" for event, syncs in coverage.outcomes.items()]
+        if coverage.unseen:
+            lines.append(f"    not seen through (where or literals): {', '.join(sorted(coverage.unseen))}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

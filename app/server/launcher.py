@@ -14,15 +14,13 @@ from contextlib import ExitStack
 import uvicorn
 from pydantic import SecretStr
 
-from app.concepts import Requesting
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
 from app.engine import specs
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
 from app.settings import ConfigurationError, Settings, jwt_secret, load_settings
-from syncs import all_routes
 
-from .services import build_engine
+from .services import build_engine, route_coverage
 
 
 def serve() -> None:
@@ -77,7 +75,7 @@ def show(what: str, fmt: str) -> None:
     settings = load_settings().model_copy(update={"jwt_secret": placeholder})
     engine, _ = build_engine(settings)
     if what == "routes":
-        print(specs.describe_routes(engine, all_routes(), engine.action(Requesting.request)), end="")
+        print(specs.describe_routes(route_coverage(engine)), end="")
     elif what == "graph":
         print(specs.wiring_diagram(engine), end="")
     elif fmt == "markdown":

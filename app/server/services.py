@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.api.handler import RequestHandler
+from app.api.handler import IMPLICIT, RequestHandler
 from app.api.journal import JournalPolicy, RequestJournal
 from app.concepts import DOCUMENTS, Requesting, create_all
 from app.database import Client, connect
 from app.engine import Engine, Trace
+from app.engine.coverage import Coverage, check_routes
 from app.settings import Settings
 from syncs import all_routes, all_syncs
 
@@ -29,14 +30,28 @@ class Services:
 
 
 def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
-    """The engine with every concept registered and every sync checked and added."""
+    """The engine with every concept registered and every sync checked and added, and
+    the syncs checked against the routes (app.engine.coverage): it refuses to start
+    with a message naming the sync, route, action and key otherwise."""
     engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
     concepts = create_all(settings)
     engine.register(*concepts)
     engine.add_syncs(all_syncs())
     engine.secrets |= {name for route in all_routes() for name in route.secrets}
+    route_coverage(engine)
     requesting = next(concept for concept in concepts if isinstance(concept, Requesting))
     return engine, requesting
+
+
+def route_coverage(engine: Engine) -> list[Coverage]:
+    """The syncs checked against the routes: who answers what (raises if something is not)."""
+    return check_routes(
+        engine,
+        all_routes(),
+        request=engine.action(Requesting.request),
+        respond=engine.action(Requesting.respond),
+        implicit=IMPLICIT,
+    )
 
 
 async def start(settings: Settings, url: str) -> Services:

@@ -1,13 +1,16 @@
-"""The shapes every session-protected route shares.
+"""The shapes routes share, as sync factories. Each makes plain syncs named after
+the route (`python -m app syncs` prints them like any other).
 
-A protected request is answered in exactly one of three ways: by its own syncs
-when the session is live and acts for the right user, UNAUTHENTICATED when no
-live session stands behind the token, FORBIDDEN when it names another user.
+A session-protected request is answered in exactly one of three ways: by its own
+syncs when the session is live and acts for the right user, UNAUTHENTICATED when no
+live session stands behind the token, FORBIDDEN when it names another user. And an
+action's failure is passed on to the client as the response.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
@@ -69,3 +72,20 @@ def forbidden(route: Route) -> Sync:
         )
 
     return Forbidden  # type: ignore[no-any-return]
+
+
+def error_response(route: Route, action: Callable[..., Any], suffix: str = "ResponseError") -> Sync:
+    """The sync that answers a request for `route` with the error `action` returned
+    in its flow (named e.g. RegisterResponseError)."""
+
+    @sync(name=f"{route.name}{suffix}")
+    def ResponseError(request, error, code):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (action, {}, {"error": error, "code": code}),
+            ],
+            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+        )
+
+    return ResponseError  # type: ignore[no-any-return]
