@@ -1,0 +1,95 @@
+"""The README's "Adding a feature" recipe, followed to the letter in a copy of the
+repository: its files written, its diff applied, its commands run, and the feature's
+own tests and the schema checks passing there. It also counts the existing files the
+feature edited: only the GraphQL schema module and the two generated files."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+EDITED = {"app/api/schema.py", "schema.graphql", "docs/syncs.md"}
+
+
+def recipe() -> list[tuple[str, str]]:
+    """The (language, text) of each code block of the README's "Adding a feature"."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Adding a feature\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
+
+
+def run(repo: Path, *command: str) -> str:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the committed repository, as a git repository of its own."""
+    copy = tmp_path_factory.mktemp("recipe") / "repo"
+    run(ROOT, "git", "worktree", "add", "--detach", str(copy), "HEAD")
+    yield copy
+    run(ROOT, "git", "worktree", "remove", "--force", str(copy))
+
+
+def follow(repo: Path) -> None:
+    for language, text in recipe():
+        first, _, rest = text.partition("\n")
+        if language == "python" and re.fullmatch(r"# [\w/]+\.py", first):
+            target = repo / first[2:]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(rest, encoding="utf-8")
+        elif language == "diff":
+            (repo / "recipe.diff").write_text(text, encoding="utf-8")
+            run(repo, "git", "apply", "--3way", "recipe.diff")  # its context may have moved on since
+            run(repo, "git", "reset", "-q")
+            (repo / "recipe.diff").unlink()
+        elif language == "sh":
+            for line in text.splitlines():
+                command, _, output = line.partition(" > ")
+                if output:
+                    (repo / output).write_text(run(repo, *command.split()), encoding="utf-8")
+
+
+def test_the_recipe_builds_a_working_feature_editing_only_the_schema_module(repo: Path) -> None:
+    follow(repo)
+
+    routes = run(repo, sys.executable, "-m", "app", "routes")  # the start-up check passes
+    assert "route /Profile/setProfile\n" in routes and "GraphQL Query.profile" in routes
+    tested = run(
+        repo,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/api/test_profile.py",
+        "tests/startup/test_routes.py",
+        "tests/api/test_transport.py::test_schema_graphql_is_the_running_schema_as_strawberry_exports_it",
+        "tests/views/test_specifications.py",
+    )
+    assert re.search(r"\b\d+ passed\b", tested) and " failed" not in tested and "skipped" not in tested
+    run(repo, sys.executable, "-m", "ruff", "check", ".")
+    status = run(repo, "git", "status", "--porcelain", "--untracked-files=all").splitlines()
+    edited = {line[3:] for line in status if line.startswith(" M")}
+    added = {line[3:] for line in status if line.startswith("??")}
+    assert edited == EDITED
+    assert added == {
+        "app/concepts/profile/__init__.py",
+        "app/concepts/profile/documents.py",
+        "app/concepts/profile/concept.py",
+        "syncs/profile.py",
+        "app/api/profile.py",
+        "tests/api/test_profile.py",
+    }
