@@ -4,7 +4,8 @@ The engine checks each sync on its own (actions, keys, bound variables). This ch
 them together, against the declared routes:
 
 - every `when` pattern on the request action names a declared path, and only keys
-  that route has (or that the API layer adds to every request);
+  that route has (or that the API layer adds to every request); a pattern without a
+  path (a sync on every request) names only the keys every request has;
 - every `code` a sync answers with is a declared error code;
 - every route is answered: starting from its request, each sync that can fire is
   followed; for every action a sync invokes whose outcome some sync follows, every
@@ -93,7 +94,14 @@ class RouteCheck:
         self, compiled: CompiledSync, index: int, inputs: dict[str, Any], implicit: Collection[str]
     ) -> list[str]:
         where = f"sync {compiled.name}: when pattern {index} ({self.request.qualname})"
-        path = inputs.get("path")
+        if "path" not in inputs:
+            return [
+                f"{where}: input key {key!r} is not an input of every request (a pattern without a path "
+                f"matches every route; every request has {', '.join(implicit)})"
+                for key in inputs
+                if key not in implicit
+            ]
+        path = inputs["path"]
         if not isinstance(path, str):
             return [f"{where} must name a declared path, e.g. {{'path': ROUTE.path}}"]
         route = self.routes.get(path)
@@ -114,7 +122,9 @@ class RouteCheck:
     def coverage(self, route: Route) -> Coverage:
         found = Coverage(route)
         start = Event(self.request, "request", frozenset({"request"}), route.path)
-        if not self._firing((), start):
+        if not any(
+            dict(p.input_literals).get("path") == route.path for c in self._firing((), start) for p in c.patterns
+        ):
             found.problems.append(
                 f"route {route.path}: no sync handles its requests "
                 f"(a sync whose `when` has ({self.request.qualname}, {{'path': {route.path!r}, ...}}))"
@@ -130,13 +140,16 @@ class RouteCheck:
         found.outcomes.setdefault(event.describe(), [])
         found.outcomes[event.describe()] += [c.name for c in firing if c.name not in found.outcomes[event.describe()]]
         answered = False
+        unfollowed = []
         for compiled in firing:
             if compiled.plan.steps or any(_filters(pattern) for pattern in compiled.patterns):
                 found.unseen.add(compiled.name)
             for spec, _ in compiled.then:
                 if spec is self.respond:
                     answered = True
-                elif self._followed(world, spec):
+                elif not self._followed(world, spec):
+                    unfollowed.append(f"{compiled.name} invokes {spec.qualname}, whose outcome no sync matches")
+                else:
                     answered = True
                     if world.count(event) > 1 or len(world) > MAX_DEPTH:
                         found.unseen.add(compiled.name)  # a cycle: assume it ends
@@ -145,9 +158,10 @@ class RouteCheck:
                         self._answer(world, Event(spec, variant, keys), compiled.name, found)
         if not answered:
             after = f" (invoked by sync {by})" if by else ""
+            hint = f" ({'; '.join(unfollowed)})" if unfollowed else ""
             found.problems.append(
                 f"route {found.route.path}: when {event.describe()}{after}, no sync responds to the route "
-                "or carries the flow on"
+                f"or carries the flow on{hint}"
             )
 
     def _followed(self, world: tuple[Event, ...], spec: ActionSpec) -> bool:
@@ -173,7 +187,7 @@ class RouteCheck:
     def _fits(self, pattern: Pattern, event: Event) -> bool:
         if pattern.action is not event.action:
             return False
-        if event.path is not None and dict(pattern.input_literals).get("path") != event.path:
+        if event.path is not None and dict(pattern.input_literals).get("path", event.path) != event.path:
             return False
         return all(key in event.keys for key, _ in (*pattern.output_literals, *pattern.output_vars))
 
@@ -192,5 +206,5 @@ def check_routes(
     found = [check.coverage(route) for route in check.routes.values()]
     problems += [problem for coverage in found for problem in coverage.problems]
     if problems:
-        raise SyncDeclarationError("the syncs do not answer the routes:\n  " + "\n  ".join(problems))
+        raise SyncDeclarationError("the syncs do not fit the routes:\n  " + "\n  ".join(problems))
     return found

@@ -54,7 +54,7 @@ def test_a_misspelt_key_in_a_request_pattern(refusal: Refusal) -> None:
     )
     assert (
         "sync LogoutEverywhere: when pattern 1 (Requesting.request): input key 'sesion' is not an input of "
-        "route /logout (inputs: session; every request also has session, client)"
+        "route /logout (inputs: session; every request also has session, client, userAgent)"
     ) in message
 
 
@@ -106,7 +106,7 @@ def test_a_misspelt_row_key_of_a_where_query(refusal: Refusal) -> None:
     )
     assert message == (
         "sync MeAgain: where step 1 (Sessioning._getUser): output key 'usr' is not a key of "
-        "Sessioning._getUser's rows (keys: user)"
+        "Sessioning._getUser's rows (keys: id, lastUsedAt, user)"
     )
 
 
@@ -150,9 +150,10 @@ def test_an_action_whose_outcome_no_sync_follows(refusal: Refusal) -> None:
             )
         """
     )
-    assert message.endswith(
-        "route /forget: when Requesting.request (/forget), no sync responds to the route or carries the flow on"
-    )
+    assert (
+        "route /forget: when Requesting.request (/forget), no sync responds to the route or carries the flow on "
+        "(ForgetRequest invokes Sessioning.delete, whose outcome no sync matches"
+    ) in message
 
 
 def test_an_error_variant_no_sync_answers(refusal: Refusal) -> None:
@@ -220,3 +221,21 @@ def test_the_same_route_with_its_error_answered_starts(tmp_path: Path, monkeypat
         sys.modules.pop("syncs.newcomer", None)
 
     assert {"ForgetRequest", "ForgetResponse", "ForgetResponseError"} <= {c.name for c in engine.syncs}
+
+
+def test_a_sync_on_every_request_names_only_keys_every_request_has(refusal: Refusal) -> None:
+    message = refusal(
+        """
+        @sync
+        def EveryRequest(request, session, user):
+            return Sync(
+                when=[(Requesting.request, {"sesion": session, "user": user}, {"request": request})],
+                then=[(Sessioning.deleteByUser, {"user": user})],
+            )
+        """
+    )
+    assert (
+        "sync EveryRequest: when pattern 1 (Requesting.request): input key 'sesion' is not an input of every "
+        "request (a pattern without a path matches every route; every request has session, client, userAgent)"
+    ) in message
+    assert "input key 'user' is not an input of every request" in message
