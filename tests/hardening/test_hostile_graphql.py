@@ -9,7 +9,10 @@ import json
 from typing import Any
 
 import pytest
+from graphql import GraphQLScalarType, get_named_type
 
+from app.api.schema import schema
+from syncs import all_routes
 from tests.api.helpers import AUTHENTICATE, REGISTER, SESSIONS, USERS, Api, assert_gql_error
 
 ALL_USERS = "query AllUsers($first: Int!) { allUsers(first: $first) { id } }"
@@ -99,3 +102,43 @@ async def test_a_lone_surrogate_in_a_variable_is_not_an_internal_error(
     codes = {error["extensions"]["code"] for error in response.json().get("errors") or []}
     assert codes <= {"BAD_USER_INPUT"}, response.text
     assert await api.count(USERS) == 1
+
+
+VALID = {"String": "x", "ID": "x", "Int": 10, "Boolean": True}
+
+
+def operations_per_input() -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, operation, variables) for every input of every route exposed in GraphQL, as
+    the routes declare them, that input given an operator: a new route is tested here
+    without an edit."""
+    cases = []
+    for route in all_routes():
+        if route.graphql is None:
+            continue
+        kind, name = route.graphql.split(".")
+        field = schema._schema.get_type(kind).fields[name]  # type: ignore[union-attr]
+        selection = "" if isinstance(get_named_type(field.type), GraphQLScalarType) else " { __typename }"
+        declared = ", ".join(f"${arg}: {definition.type}" for arg, definition in field.args.items())
+        passed = ", ".join(f"{arg}: ${arg}" for arg in field.args)
+        operation = f"{kind.lower()} Op({declared}) {{ {name}({passed}){selection} }}"
+        valid = {arg: VALID[get_named_type(definition.type).name] for arg, definition in field.args.items()}
+        for argument in field.args:
+            cases.append((f"{route.graphql}.{argument}", operation, {**valid, argument: {"$gt": ""}}))
+    return cases
+
+
+CASES = operations_per_input()
+
+
+@pytest.mark.parametrize(("operation", "variables"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+async def test_an_operator_as_any_routes_argument_is_bad_user_input_and_runs_nothing(
+    api: Api, operation: str, variables: dict[str, Any]
+) -> None:
+    _, token = await api.register("alice")
+    flows = [flow.id for flow in api.app.state.engine.recent]
+
+    response = await api.gql_response(operation, variables, token)
+
+    assert response.status_code in (200, 400), response.text
+    assert_gql_error(response.json(), "BAD_USER_INPUT")
+    assert [flow.id for flow in api.app.state.engine.recent] == flows
