@@ -47,6 +47,10 @@ def domain_codes() -> list[Code]:
     return [declared.code for declared in _REGISTRY.values() if not declared.request_level]
 
 
+def request_level_codes() -> list[Code]:
+    return [declared.code for declared in _REGISTRY.values() if declared.request_level]
+
+
 def request_level(code: str) -> bool:
     declared = _REGISTRY.get(code)
     return declared is not None and declared.request_level
