@@ -104,7 +104,7 @@ def AuthenticateCreatesSession(user, client, user_agent):
         when=[
             (
                 Requesting.request,
-                {"path": "/UserAuthentication/authenticate", "client": client, "userAgent": user_agent},
+                {"path": AUTHENTICATE.path, "client": client, "userAgent": user_agent},
                 {},
             ),
             (UserAuthentication.authenticate, {}, {"user": user}),
@@ -159,7 +159,7 @@ def LoginRequest(request, username, password, at):
 def LoginCreatesSession(user, client, user_agent):
     return Sync(
         when=[
-            (Requesting.request, {"path": "/login", "client": client, "userAgent": user_agent}, {}),
+            (Requesting.request, {"path": LOGIN.path, "client": client, "userAgent": user_agent}, {}),
             (UserAuthentication.authenticate, {}, {"user": user}),
         ],
         then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
