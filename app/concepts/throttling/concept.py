@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
-from pymongo import DeleteOne, UpdateOne
+from pymongo import UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
@@ -72,10 +72,15 @@ def _source_id(kind: str, source: str) -> str:
     return f"{kind} from {_bounded(source)}"
 
 
-def _counts(ident: str, limit: int, now: datetime, window: timedelta) -> UpdateOne:
+def _counts(ident: str, limit: int, now: datetime, window: timedelta) -> UpdateMany:
     """One more attempt in the key's live window, if under `limit`; a new window if there
-    is none. A live window at its limit (or one that has passed) is a duplicate key."""
-    return UpdateOne(
+    is none. A live window at its limit (or one that has passed) is a duplicate key.
+
+    Many by name only (the filter is one `_id`): a multi-document write is not a
+    retryable one, so the driver never replays a count after a network error (the
+    request fails instead), and SecantusDB keeps no per-write retry record, whose
+    upkeep it pays on every later write."""
+    return UpdateMany(
         {"_id": ident, "expires": {"$gt": now}, "attempts": {"$lt": limit}},
         {"$inc": {"attempts": 1}, "$setOnInsert": {"since": now, "expires": now + window}},
         upsert=True,
@@ -124,17 +129,18 @@ class Throttling:
 
     async def succeed(self, kind: str, key: str | None, source: str | None = None) -> DoneOut | Error:
         """effects: the attempt succeeded: forgets the key's attempts and takes back the
-        source's one (a source is limited in failures, not in successes)."""
+        source's one (a source is limited in failures, not in successes).
+        One write for both: the key's count drops to none within its window."""
         limit = self.limits.get(kind)
         if limit is None or not _optional_text(key) or not _optional_text(source):
             return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
-        writes: list[DeleteOne | UpdateOne] = [DeleteOne({"_id": _key_id(kind, key)})] if key is not None else []
-        if source is not None and limit.per_source is not None:
-            writes.append(
-                UpdateOne({"_id": _source_id(kind, source), "attempts": {"$gt": 0}}, {"$inc": {"attempts": -1}})
+        cleared = [_key_id(kind, key)] if key is not None else []
+        refunded = [_source_id(kind, source)] if source is not None and limit.per_source is not None else []
+        if cleared or refunded:
+            remaining = {"$cond": [{"$in": ["$_id", cleared]}, 0, {"$max": [0, {"$subtract": ["$attempts", 1]}]}]}
+            await Attempts.get_pymongo_collection().update_many(
+                {"_id": {"$in": cleared + refunded}}, [{"$set": {"attempts": remaining}}]
             )
-        if writes:
-            await Attempts.get_pymongo_collection().bulk_write(writes, ordered=False)
         return {"kind": kind, "key": key}
 
 
