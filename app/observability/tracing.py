@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.engine import Flow
+from app.server.status import SeenStatus
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
@@ -57,18 +58,11 @@ class Tracing:
             await self.app(scope, receive, send)
             return
         wall, clock = time.time_ns(), time.perf_counter()
-        status = 500
-
-        async def send_and_see(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = SeenStatus(send)
         try:
-            await self.app(scope, receive, send_and_see)
+            await self.app(scope, receive, status)
         finally:
-            self._record(scope, status, wall, clock, time.time_ns())
+            self._record(scope, status.code, wall, clock, time.time_ns())
 
     def _record(self, scope: Scope, status: int, wall: int, clock: float, end: int) -> None:
         from opentelemetry import trace

@@ -6,7 +6,9 @@ import logging
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .status import SeenStatus
 
 logger = logging.getLogger("app.access")
 
@@ -23,16 +25,9 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_and_see(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = SeenStatus(send)
         try:
-            await self.app(scope, receive, send_and_see)
+            await self.app(scope, receive, status)
         finally:
             state: dict[str, Any] = scope.get("state", {})
             flows = state.get("flows") or []
@@ -42,12 +37,12 @@ class AccessLog:
                 what = f"{what} {operation}"
             ms = (time.perf_counter() - started) * 1000
             ids = ",".join(flow.id for flow in flows) or None
-            fields = {"method": scope["method"], "path": scope["path"], "operation": operation, "status": status}
+            fields = {"method": scope["method"], "path": scope["path"], "operation": operation, "status": status.code}
             logger.info(
                 "%s %s %d %.1fms flow=%s",
                 scope["method"],
                 what,
-                status,
+                status.code,
                 ms,
                 ids or "-",
                 extra={**fields, "ms": round(ms, 1), "flow": ids},
