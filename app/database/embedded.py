@@ -137,10 +137,12 @@ class EmbeddedDatabase:
 
     @property
     def url(self) -> str:
-        """The MongoDB URL of the running daemon."""
+        """The MongoDB URL of the running daemon. Without retryable writes: over loopback
+        a retry buys nothing, and SecantusDB keeps a record of every retryable write that
+        it scans on each later one, so they make every write dearer as they pile up."""
         if self._port is None:
             raise EmbeddedDatabaseError("the embedded database is not running")
-        return f"mongodb://{HOST}:{self._port}"
+        return f"mongodb://{HOST}:{self._port}/?retryWrites=false"
 
     @property
     def pid(self) -> int:
