@@ -43,7 +43,7 @@ def sync_client(url: str) -> MongoClient[dict[str, Any]]:
 
 
 def test_session_database_answers_ping(database_url: str) -> None:
-    assert re.fullmatch(r"mongodb://127\.0\.0\.1:\d+", database_url)
+    assert re.fullmatch(r"mongodb://127\.0\.0\.1:\d+/\?retryWrites=false", database_url)
     with sync_client(database_url) as client:
         assert client.admin.command("ping")["ok"] == 1
 
