@@ -37,6 +37,16 @@ mutation Authenticate($username: String!, $password: String!) {
 }
 """
 
+CHANGE_OWN_PASSWORD = """
+mutation Change($old: String!, $new: String!) {
+  changePassword(oldPassword: $old, newPassword: $new) {
+    __typename
+    ... on ChangePasswordSuccess { user { id username } }
+    ... on UserError { code message }
+  }
+}
+"""
+
 ME = "{ me { id username } }"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import AUTHENTICATE, SESSIONS, USERS, Api, assert_gql_error
+from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, SESSIONS, USERS, Api, assert_gql_error
 
 CHANGE_PASSWORD = """
 mutation Change($old: String!, $new: String!, $user: ID) {
@@ -18,15 +18,6 @@ mutation Change($old: String!, $new: String!, $user: ID) {
 }
 """
 
-CHANGE_PASSWORD_NO_USER = """
-mutation Change($old: String!, $new: String!) {
-  changePassword(oldPassword: $old, newPassword: $new) {
-    __typename
-    ... on ChangePasswordSuccess { user { id username } }
-    ... on UserError { code message }
-  }
-}
-"""
 
 DELETE_ACCOUNT = """
 mutation Delete($user: ID) {
@@ -60,7 +51,7 @@ async def authenticates(api: Api, username: str, password: str) -> bool:
 async def test_change_password_returns_the_user(api: Api) -> None:
     user, token = await api.register("alice", "old password")
 
-    body = await api.gql(CHANGE_PASSWORD_NO_USER, {"old": "old password", "new": "new password"}, token=token)
+    body = await api.gql(CHANGE_OWN_PASSWORD, {"old": "old password", "new": "new password"}, token=token)
 
     assert body == {
         "data": {"changePassword": {"__typename": "ChangePasswordSuccess", "user": {"id": user, "username": "alice"}}}

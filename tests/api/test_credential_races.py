@@ -17,20 +17,11 @@ from typing import Any
 
 import pytest
 
-from .helpers import AUTHENTICATE, ME, SESSIONS, Api, StartApi
+from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, ME, SESSIONS, Api, StartApi
 from .races import Gate, gate_hasher
 
 OLD, NEW = "correct horse", "a new password"
 
-CHANGE_PASSWORD = """
-mutation Change($old: String!, $new: String!) {
-  changePassword(oldPassword: $old, newPassword: $new) {
-    __typename
-    ... on ChangePasswordSuccess { user { id username } }
-    ... on UserError { code message }
-  }
-}
-"""
 DELETE_ACCOUNT = "mutation { deleteAccount { __typename ... on UserError { code } } }"
 
 
@@ -44,7 +35,7 @@ async def login(api: Api, how: str, username: str, password: str) -> tuple[str, 
 
 
 async def change_password(api: Api, token: str, old: str = OLD, new: str = NEW) -> str:
-    result = (await api.gql(CHANGE_PASSWORD, {"old": old, "new": new}, token))["data"]["changePassword"]
+    result = (await api.gql(CHANGE_OWN_PASSWORD, {"old": old, "new": new}, token))["data"]["changePassword"]
     return "ok" if result["__typename"] == "ChangePasswordSuccess" else str(result["code"])
 
 

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import json_util
 
-from .helpers import AUTHENTICATE, REQUESTS, SESSIONS, Api, StartApi
-from .test_account import CHANGE_PASSWORD_NO_USER
+from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, REQUESTS, SESSIONS, Api, StartApi
 from .test_users import USERNAME
 
 PASSWORD, NEW_PASSWORD, WRONG_PASSWORD = "first Pa55word", "second Pa55word", "wrong Pa55word"
@@ -109,7 +108,7 @@ async def test_no_record_kept_holds_a_secret(start_api: StartApi, setting: str, 
     async with start_api(requesting_journal=setting, requesting_sample_queries=sample) as api:
         tokens = [(await api.register("alice", PASSWORD))[1], await api.authenticate("alice", PASSWORD)]
         await api.me(tokens[0])
-        changed = await api.gql(CHANGE_PASSWORD_NO_USER, {"old": PASSWORD, "new": NEW_PASSWORD}, token=tokens[0])
+        changed = await api.gql(CHANGE_OWN_PASSWORD, {"old": PASSWORD, "new": NEW_PASSWORD}, token=tokens[0])
         assert changed["data"]["changePassword"]["__typename"] == "ChangePasswordSuccess", changed
         wrong = await api.rest("/login", {"username": "alice", "password": WRONG_PASSWORD})
         assert wrong.json()["code"] == "INVALID_CREDENTIALS"

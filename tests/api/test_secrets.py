@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import AUTHENTICATE, REGISTER, Api, StartApi
-from .test_account import CHANGE_PASSWORD_NO_USER
+from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, REGISTER, Api, StartApi
 
 PASSWORDS = ["first secret pässword", "second secret pässword"]
 
@@ -31,7 +30,7 @@ async def test_passwords_and_tokens_reach_neither_the_log_nor_the_database(
         old, new = PASSWORDS
         registered = (await api.gql(REGISTER, {"username": "alice", "password": old}))["data"]["register"]
         authenticated = (await api.gql(AUTHENTICATE, {"username": "ALICE", "password": old}))["data"]["authenticate"]
-        changed = await api.gql(CHANGE_PASSWORD_NO_USER, {"old": old, "new": new}, token=authenticated["session"])
+        changed = await api.gql(CHANGE_OWN_PASSWORD, {"old": old, "new": new}, token=authenticated["session"])
         login = (await api.rest("/login", {"username": "alice", "password": new})).json()
         rest_change = await api.rest(
             "/UserAuthentication/changePassword",

@@ -16,21 +16,12 @@ import pytest
 
 from app.settings import Settings
 
-from .helpers import AUTHENTICATE, REGISTER, Api, StartApi
+from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, REGISTER, Api, StartApi
 from .races import Gate, counting_hasher, first_done, gate_hasher
 
 USERNAME_LIMIT = Settings.model_fields["throttle_username_failures"].default
 ADDRESS_LIMIT = Settings.model_fields["throttle_address_failures"].default
 REGISTRATION_LIMIT = Settings.model_fields["throttle_address_registrations"].default
-
-CHANGE_PASSWORD = """
-mutation Change($old: String!, $new: String!) {
-  changePassword(oldPassword: $old, newPassword: $new) {
-    __typename
-    ... on UserError { code message }
-  }
-}
-"""
 
 
 async def login(api: Api, how: str, username: str, password: str) -> str:
@@ -46,7 +37,7 @@ async def login(api: Api, how: str, username: str, password: str) -> str:
 
 
 async def change_password(api: Api, token: str, old: str, new: str = "a new password") -> str:
-    result = (await api.gql(CHANGE_PASSWORD, {"old": old, "new": new}, token))["data"]["changePassword"]
+    result = (await api.gql(CHANGE_OWN_PASSWORD, {"old": old, "new": new}, token))["data"]["changePassword"]
     return "ok" if result["__typename"] == "ChangePasswordSuccess" else str(result["code"])
 
 
