@@ -183,7 +183,8 @@ class Settings(BaseSettings):
     throttle_address_registrations: PositiveInt = 20
     """Registrations from one client address within the window."""
     throttle_window: PositiveInt = 15 * 60
-    """Seconds attempts are counted over, and refused attempts wait."""
+    """Seconds in a throttling window: time is cut into windows this long, aligned to the
+    clock, and counts start again in each (refused attempts wait for the next)."""
 
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False

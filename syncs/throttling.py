@@ -4,7 +4,8 @@ ever made, however many arrive at once.
 - Logins (`authenticate` and `/login`, kind "login"): one attempt for the username and
   one for the client address. While either is at its limit the login is answered
   RATE_LIMITED and the password is not checked. A success clears the username's count
-  and takes back the address's attempt, so what is limited is failures.
+  and takes back the address's attempt (in the window the attempt was counted in), so
+  what is limited is failures.
 - `changePassword` (kind "password"): one attempt for the session's user before the old
   password is checked; a success clears the count.
 - `register` (kind "registration"): one attempt for the client address.
@@ -55,7 +56,7 @@ def login_attempts(route: Route) -> list[Sync]:
         )
 
     @sync(name=f"{route.name}Succeeded")
-    def Succeeded(request, username, client, user):
+    def Succeeded(request, username, client, at, user):
         return Sync(
             when=[
                 (
@@ -63,9 +64,10 @@ def login_attempts(route: Route) -> list[Sync]:
                     {"path": route.path, "username": username, "client": client},
                     {"request": request},
                 ),
+                (Throttling.attempt, {"kind": "login"}, {"at": at}),
                 (UserAuthentication.authenticate, {}, {"user": user}),
             ],
-            then=[(Throttling.succeed, {"kind": "login", "key": username, "source": client})],
+            then=[(Throttling.succeed, {"kind": "login", "key": username, "at": at, "source": client})],
         )
 
     return [Attempt, rate_limited(route, "login"), Succeeded]
@@ -98,13 +100,14 @@ ChangePasswordThrottled = rate_limited(CHANGE_PASSWORD, "password")
 
 
 @sync
-def ChangePasswordSucceeded(request, user):
+def ChangePasswordSucceeded(request, at, user):
     return Sync(
         when=[
             (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
+            (Throttling.attempt, {"kind": "password"}, {"at": at}),
             (UserAuthentication.changePassword, {}, {"user": user}),
         ],
-        then=[(Throttling.succeed, {"kind": "password", "key": user})],
+        then=[(Throttling.succeed, {"kind": "password", "key": user, "at": at})],
     )
 
 

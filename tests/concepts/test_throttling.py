@@ -1,6 +1,7 @@
 """Throttling: attempts are counted before they are made, atomically, so no more than
 the limit get through however many arrive at once; a key's limit and a source's
-limit, windows that pass, successes that clear."""
+limit, windows aligned to the clock, successes that clear, and the sweep of the
+windows that have passed."""
 
 from __future__ import annotations
 
@@ -10,20 +11,31 @@ from typing import Any
 
 import pytest
 
-from app.concepts.throttling import Limit, Throttling
+from app.concepts.throttling import Count, Limit, Throttling, concept
+from app.concepts.throttling.concept import GRACE, SWEEP_EVERY
 
-ATTEMPTS = "Throttling.attempts"
+COUNTS = Count.Settings.name
 WINDOW = timedelta(minutes=15)
+START = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)  # in the window 10:00 to 10:15
+END = "2026-12-01T10:15:00Z"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @pytest.fixture
-async def throttling(database: Any) -> Throttling:
-    return Throttling(
-        {
-            "login": Limit(3, WINDOW, per_source=5),
-            "registration": Limit(2, WINDOW),
-        }
-    )
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def throttling(database: Any, clock: Clock) -> Throttling:
+    return Throttling({"login": Limit(3, WINDOW, per_source=5), "registration": Limit(2, WINDOW)}, clock)
 
 
 def code(output: dict[str, Any]) -> str | None:
@@ -34,17 +46,24 @@ async def codes(throttling: Throttling, times: int, kind: str, key: str | None, 
     return [code(await throttling.attempt(kind=kind, key=key, source=source)) for _ in range(times)]
 
 
+async def stored(database: Any) -> dict[str, int]:
+    return {document["_id"]: document["attempts"] async for document in database[COUNTS].find()}
+
+
 async def test_attempts_are_allowed_up_to_the_limit_then_rate_limited(throttling: Throttling) -> None:
     assert await codes(throttling, 5, "login", "alice") == [None, None, None, "RATE_LIMITED", "RATE_LIMITED"]
 
 
 async def test_an_allowed_attempt_says_what_was_counted_and_when(throttling: Throttling) -> None:
-    before = datetime.now(UTC)
-
     output = await throttling.attempt(kind="login", key="alice", source="10.0.0.1")
 
-    assert output["kind"] == "login" and output["key"] == "alice"
-    assert before <= output["at"] <= datetime.now(UTC)
+    assert output == {"kind": "login", "key": "alice", "at": START}
+
+
+async def test_a_count_is_kept_under_its_windows_end_and_its_key(throttling: Throttling, database: Any) -> None:
+    await codes(throttling, 2, "login", "Alice", "10.0.0.1")
+
+    assert await stored(database) == {f"{END} login:alice": 2, f"{END} login from 10.0.0.1": 2}
 
 
 async def test_concurrent_attempts_get_through_no_more_than_the_limit(throttling: Throttling, database: Any) -> None:
@@ -52,7 +71,7 @@ async def test_concurrent_attempts_get_through_no_more_than_the_limit(throttling
         outputs = await asyncio.gather(*(throttling.attempt(kind="login", key=f"user{trial}") for _ in range(40)))
 
         assert [code(output) for output in outputs].count(None) == 3
-        assert (await database[ATTEMPTS].find_one({"_id": f"login:user{trial}"}))["attempts"] == 3
+        assert (await stored(database))[f"{END} login:user{trial}"] == 3
 
 
 async def test_concurrent_attempts_from_one_source_get_through_no_more_than_its_limit(throttling: Throttling) -> None:
@@ -86,8 +105,7 @@ async def test_an_attempt_refused_by_its_source_is_not_counted_against_its_key(
 
     assert await codes(throttling, 4, "login", "alice", "10.0.0.1") == ["RATE_LIMITED"] * 4
 
-    found = await database[ATTEMPTS].find_one({"_id": "login:alice"})
-    assert found is not None and found["attempts"] == 0
+    assert (await stored(database))[f"{END} login:alice"] == 0
     assert await codes(throttling, 1, "login", "alice", "10.0.0.2") == [None]
 
 
@@ -98,44 +116,44 @@ async def test_an_attempt_refused_by_its_key_is_not_counted_against_its_source(
 
     assert await codes(throttling, 4, "login", "alice", "10.0.0.1") == ["RATE_LIMITED"] * 4
 
-    assert (await database[ATTEMPTS].find_one({"_id": "login from 10.0.0.1"}))["attempts"] == 3
+    assert (await stored(database))[f"{END} login from 10.0.0.1"] == 3
 
 
 async def test_a_kind_without_a_source_limit_ignores_the_source(throttling: Throttling, database: Any) -> None:
     await codes(throttling, 1, "registration", "10.0.0.1", source="10.0.0.9")
 
-    assert await database[ATTEMPTS].count_documents({}) == 1
+    assert await stored(database) == {f"{END} registration:10.0.0.1": 1}
 
 
 async def test_a_missing_key_or_source_is_not_counted(throttling: Throttling, database: Any) -> None:
     assert await codes(throttling, 10, "registration", None) == [None] * 10
     assert await codes(throttling, 10, "login", None, None) == [None] * 10
 
-    assert await database[ATTEMPTS].count_documents({}) == 0
+    assert await stored(database) == {}
 
 
-async def test_once_the_window_has_passed_a_new_one_starts(throttling: Throttling, database: Any) -> None:
+async def test_each_window_counts_afresh(throttling: Throttling, clock: Clock, database: Any) -> None:
     await codes(throttling, 3, "login", "alice", "10.0.0.1")
+    clock.now = datetime(2026, 12, 1, 10, 14, 59, 999999, tzinfo=UTC)  # the last moment of the window
     assert await codes(throttling, 1, "login", "alice") == ["RATE_LIMITED"]
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    await database[ATTEMPTS].update_many({}, {"$set": {"expires": past}})  # as if the window had passed
+
+    clock.now = datetime(2026, 12, 1, 10, 15, tzinfo=UTC)
 
     assert await codes(throttling, 4, "login", "alice", "10.0.0.1") == [None, None, None, "RATE_LIMITED"]
+    counts = await stored(database)
+    assert counts[f"{END} login:alice"] == 3 and counts["2026-12-01T10:30:00Z login:alice"] == 3
 
-    found = await database[ATTEMPTS].find_one({"_id": "login:alice"})
-    assert found["attempts"] == 3 and found["expires"] > datetime.now(UTC) + WINDOW - timedelta(minutes=1)
 
-
-async def test_concurrent_attempts_after_the_window_has_passed_open_one_new_window(
-    throttling: Throttling, database: Any
+async def test_concurrent_first_attempts_in_a_new_window_open_one_count(
+    throttling: Throttling, clock: Clock, database: Any
 ) -> None:
     await codes(throttling, 3, "login", "alice")
-    await database[ATTEMPTS].update_many({}, {"$set": {"expires": datetime.now(UTC) - timedelta(seconds=1)}})
+    clock.now += WINDOW
 
     outputs = await asyncio.gather(*(throttling.attempt(kind="login", key="alice") for _ in range(20)))
 
-    assert [code(output) for output in outputs].count(None) <= 3
-    assert (await database[ATTEMPTS].find_one({"_id": "login:alice"}))["attempts"] <= 3
+    assert [code(output) for output in outputs].count(None) == 3
+    assert (await stored(database))["2026-12-01T10:30:00Z login:alice"] == 3
 
 
 async def test_a_success_clears_the_key_and_takes_back_the_sources_attempt(
@@ -143,21 +161,37 @@ async def test_a_success_clears_the_key_and_takes_back_the_sources_attempt(
 ) -> None:
     await codes(throttling, 2, "login", "alice", "10.0.0.1")
 
-    output = await throttling.succeed(kind="login", key="ALICE", source="10.0.0.1")
+    output = await throttling.succeed(kind="login", key="ALICE", at=START, source="10.0.0.1")
 
     assert output == {"kind": "login", "key": "ALICE"}
-    assert (await database[ATTEMPTS].find_one({"_id": "login:alice"}))["attempts"] == 0
-    assert (await database[ATTEMPTS].find_one({"_id": "login from 10.0.0.1"}))["attempts"] == 1
+    assert await stored(database) == {f"{END} login:alice": 0, f"{END} login from 10.0.0.1": 1}
     assert await codes(throttling, 3, "login", "alice", "10.0.0.1") == [None, None, None]
+
+
+async def test_a_success_after_its_window_ended_gives_back_to_the_window_it_was_counted_in(
+    throttling: Throttling, clock: Clock, database: Any
+) -> None:
+    attempt = await throttling.attempt(kind="login", key="alice", source="10.0.0.1")
+    clock.now = datetime(2026, 12, 1, 10, 15, 30, tzinfo=UTC)  # the next window; its check took a while
+    await codes(throttling, 2, "login", "alice", "10.0.0.1")
+
+    await throttling.succeed(kind="login", key="alice", at=attempt["at"], source="10.0.0.1")
+
+    assert await stored(database) == {
+        f"{END} login:alice": 0,
+        f"{END} login from 10.0.0.1": 0,
+        "2026-12-01T10:30:00Z login:alice": 2,
+        "2026-12-01T10:30:00Z login from 10.0.0.1": 2,
+    }
 
 
 async def test_a_success_never_takes_a_source_below_zero(throttling: Throttling, database: Any) -> None:
     await codes(throttling, 1, "login", "alice", "10.0.0.1")
 
     for _ in range(3):
-        await throttling.succeed(kind="login", key="alice", source="10.0.0.1")
+        await throttling.succeed(kind="login", key="alice", at=START, source="10.0.0.1")
 
-    assert (await database[ATTEMPTS].find_one({"_id": "login from 10.0.0.1"}))["attempts"] == 0
+    assert (await stored(database))[f"{END} login from 10.0.0.1"] == 0
 
 
 @pytest.mark.parametrize(
@@ -172,11 +206,67 @@ async def test_an_unknown_kind_or_a_key_that_is_not_text_is_an_error_and_counts_
     throttling: Throttling, database: Any, inputs: dict[str, Any]
 ) -> None:
     assert code(await throttling.attempt(**inputs)) == "UNKNOWN_KIND"
-    assert code(await throttling.succeed(**inputs)) == "UNKNOWN_KIND"
-    assert await database[ATTEMPTS].count_documents({}) == 0
+    assert code(await throttling.succeed(**inputs, at=START)) == "UNKNOWN_KIND"
+    assert await stored(database) == {}
 
 
-async def test_attempts_expire_with_their_window(database: Any) -> None:
-    indexes = await database[ATTEMPTS].index_information()
+async def test_the_counts_of_windows_that_ended_are_swept_a_grace_period_later(
+    throttling: Throttling, clock: Clock, database: Any
+) -> None:
+    await codes(throttling, 1, "login", "alice")  # the first attempt of a process also sweeps: nothing yet
+    clock.now = datetime(2026, 12, 1, 10, 15, tzinfo=UTC) + GRACE - timedelta(seconds=1)
+    await codes(throttling, 1, "login", "bob")  # a new window; the last one ended under GRACE ago
+    assert set(await stored(database)) == {f"{END} login:alice", "2026-12-01T10:30:00Z login:bob"}
 
-    assert any(index.get("expireAfterSeconds") == 0 and index["key"] == [("expires", 1)] for index in indexes.values())
+    clock.now += timedelta(seconds=1) + SWEEP_EVERY
+    await codes(throttling, 1, "login", "carol")
+
+    assert set(await stored(database)) == {"2026-12-01T10:30:00Z login:bob", "2026-12-01T10:30:00Z login:carol"}
+
+
+async def test_a_sweep_deletes_every_count_that_ended_whatever_their_number(
+    throttling: Throttling, clock: Clock, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(concept, "SWEPT_AT_ONCE", 2)
+    for i in range(7):
+        await codes(throttling, 1, "login", f"user{i}", "10.0.0.1")
+    clock.now += WINDOW + GRACE
+
+    await codes(throttling, 1, "login", "alice")
+
+    assert set(await stored(database)) == {"2026-12-01T10:30:00Z login:alice"}
+
+
+async def test_a_process_sweeps_at_most_once_a_minute(throttling: Throttling, clock: Clock, database: Any) -> None:
+    await codes(throttling, 1, "login", "alice")
+    clock.now = datetime(2026, 12, 1, 10, 15, 10, tzinfo=UTC)
+    await codes(throttling, 1, "login", "bob")  # sweeps: the 10:15 window ended under GRACE ago
+    clock.now += SWEEP_EVERY - timedelta(seconds=1)
+    await codes(throttling, 1, "login", "carol")  # it ended over GRACE ago, but the last sweep was under a minute ago
+    assert f"{END} login:alice" in await stored(database)
+
+    clock.now += timedelta(seconds=1)
+    await codes(throttling, 1, "login", "dave")
+
+    assert f"{END} login:alice" not in await stored(database)
+
+
+async def test_a_sweep_keeps_the_live_counts_of_a_kind_with_a_longer_window(clock: Clock, database: Any) -> None:
+    throttling = Throttling({"short": Limit(3, timedelta(minutes=1)), "long": Limit(3, timedelta(hours=1))}, clock)
+    await codes(throttling, 3, "long", "alice")  # the window 10:00 to 11:00
+
+    for minute in range(1, 50, 2):
+        clock.now = START + timedelta(minutes=minute)
+        await codes(throttling, 1, "short", "bob")
+
+    assert await codes(throttling, 1, "long", "alice") == ["RATE_LIMITED"]
+    assert [key for key in await stored(database) if key.endswith("short:bob")] == [
+        "2026-12-01T10:53:00Z short:bob",  # the one before, which ended GRACE ago, is kept that long
+        "2026-12-01T10:55:00Z short:bob",
+    ]
+
+
+@pytest.mark.parametrize("window", [timedelta(0), timedelta(seconds=1.5), timedelta(milliseconds=10)])
+def test_a_window_is_a_whole_number_of_seconds(window: timedelta) -> None:
+    with pytest.raises(ValueError, match="whole number of seconds"):
+        Limit(3, window)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from app.bounds import MAX_CLIENT_TEXT
+from app.concepts.throttling import Count
 from app.database import Client
 from app.server.application import create_app
 from app.settings import Settings
@@ -25,7 +26,7 @@ from syncs import all_routes
 from tests.api.conftest import settings_for
 from tests.api.helpers import REQUESTS, SESSIONS, USERS, Api
 
-THROTTLED = "Throttling.failures"
+THROTTLED = Count.Settings.name
 COLLECTIONS = [USERS, SESSIONS, REQUESTS, THROTTLED]
 BODY_LIMIT = Settings.model_fields["max_body_bytes"].default
 ROUTES = {route.path: route for route in all_routes() if route.rest}

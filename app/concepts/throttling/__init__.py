@@ -5,9 +5,9 @@ from beanie import Document
 from app.settings import Settings
 
 from .concept import Limit, Throttling
-from .documents import Attempts
+from .documents import Count
 
-DOCUMENTS: list[type[Document]] = [Attempts]
+DOCUMENTS: list[type[Document]] = [Count]
 
 
 def limits(settings: Settings) -> dict[str, Limit]:
@@ -24,4 +24,4 @@ def create(settings: Settings) -> Throttling:
     return Throttling(limits(settings))
 
 
-__all__ = ["DOCUMENTS", "Attempts", "Limit", "Throttling", "create", "limits"]
+__all__ = ["DOCUMENTS", "Count", "Limit", "Throttling", "create", "limits"]

@@ -2,17 +2,21 @@
 
 purpose: bound how often something can be tried (guessing a password, creating
 accounts), by refusing attempts on a key once too many were counted within a window.
-state: a set of Attempts, each with a kind (e.g. "login"), a key (a username, a
-user, an address), a count and the time its window ends.
+state: a set of Counts, each of the attempts on one kind (e.g. "login") and key (a
+username, a user, an address) within one window.
 
-An attempt is counted before it is made, atomically in the database: however many
-arrive at once, no more than the limit get through. An attempt may also be counted
-against a `source` (the client address a login comes from), with a limit of its own.
+Windows are fixed: a kind's time is cut into windows of its length, aligned to the
+clock (15 minutes: :00 to :15, :15 to :30, ...), and every key's count starts again
+in each. An attempt is counted before it is made, atomically in the database: however
+many arrive at once, no more than the limit get through. An attempt may also be
+counted against a `source` (the client address a login comes from), with a limit of
+its own.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -24,7 +28,7 @@ from pymongo.errors import BulkWriteError
 from app.engine.codes import declare
 
 from ..outputs import RATE_LIMITED, Error, error
-from .documents import Attempts
+from .documents import Count
 
 UNKNOWN_KIND = declare("UNKNOWN_KIND", status=500, request_level=True)
 """A sync named a kind with no limit: a mistake of ours, not the client's."""
@@ -32,14 +36,27 @@ _DUPLICATE_KEY = 11000
 
 _RATE_LIMITED = error(RATE_LIMITED, "Too many attempts; try again later.")
 
+SWEEP_EVERY = timedelta(minutes=1)
+"""How often each process deletes the counts of windows that have ended."""
+SWEPT_AT_ONCE = 1000
+GRACE = timedelta(minutes=1)
+"""How long a window's counts outlive it. An attempt that read the clock just before
+its window ended still counts in that window, with a write the database's timeout
+(1.5 s) bounds: the count must still be there, or that write would start it afresh."""
+
 
 @dataclass(frozen=True)
 class Limit:
-    """`attempts` per key (and `per_source` per source, if any) within `window`."""
+    """`attempts` per key (and `per_source` per source, if any) within each `window`
+    (whole seconds)."""
 
     attempts: int
     window: timedelta
     per_source: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.window < timedelta(seconds=1) or self.window % timedelta(seconds=1):
+            raise ValueError(f"a throttling window is a whole number of seconds, not {self.window}")
 
 
 class AttemptOut(TypedDict):
@@ -64,27 +81,131 @@ def _bounded(text: str) -> str:
     return folded
 
 
-def _key_id(kind: str, key: str) -> str:
-    return f"{kind}:{_bounded(key)}"
+def _stamp(moment: datetime) -> str:
+    """A time as the `_id`s begin with it: ISO 8601 in UTC, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _source_id(kind: str, source: str) -> str:
-    return f"{kind} from {_bounded(source)}"
+def _window_end(at: datetime, window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    return _stamp(datetime.fromtimestamp((int(at.timestamp()) // seconds + 1) * seconds, UTC))
 
 
-def _counts(ident: str, limit: int, now: datetime, window: timedelta) -> UpdateMany:
-    """One more attempt in the key's live window, if under `limit`; a new window if there
-    is none. A live window at its limit (or one that has passed) is a duplicate key.
+def _counted(kind: str, key: str | None, source: str | None, limit: Limit, at: datetime) -> list[tuple[str, int]]:
+    """The counts an attempt at `at` goes to, with their limits: the key's, then the source's."""
+    end = _window_end(at, limit.window)
+    counted = [(f"{end} {kind}:{_bounded(key)}", limit.attempts)] if key is not None else []
+    if source is not None and limit.per_source is not None:
+        counted.append((f"{end} {kind} from {_bounded(source)}", limit.per_source))
+    return counted
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Throttling:
+    """Counts attempts per (kind, key) and (kind, source); keys are compared without regard to case."""
+
+    def __init__(self, limits: dict[str, Limit], clock: Callable[[], datetime] = _utc_now) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._next_sweep: datetime | None = None
+
+    async def attempt(self, kind: str, key: str | None, source: str | None = None) -> AttemptOut | Error:
+        """requires: fewer than the kind's limit of attempts on the key (and on the source,
+        when given) within the current window.
+        effects: counts one more attempt on both, before the attempt is made.
+        A missing key or source (e.g. no known client address) is not counted."""
+        limit = self.limits.get(kind)
+        if limit is None or not _optional_text(key) or not _optional_text(source):
+            return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
+        now = self.clock()
+        counted = _counted(kind, key, source, limit, now)
+        if counted:
+            await self._sweep(now)
+            if not await _count_all(Count.get_pymongo_collection(), counted):
+                return _RATE_LIMITED
+        return {"kind": kind, "key": key, "at": now}
+
+    async def succeed(self, kind: str, key: str | None, at: datetime, source: str | None = None) -> DoneOut | Error:
+        """effects: the attempt made `at` succeeded: forgets the key's attempts in its
+        window and takes back the source's one (a source is limited in failures, not in
+        successes). One write for both."""
+        limit = self.limits.get(kind)
+        if limit is None or not _optional_text(key) or not _optional_text(source):
+            return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
+        counted = [ident for ident, _ in _counted(kind, key, source, limit, at)]
+        if counted:
+            cleared = counted[:1] if key is not None else []
+            remaining = {"$cond": [{"$in": ["$_id", cleared]}, 0, {"$max": [0, {"$subtract": ["$attempts", 1]}]}]}
+            await Count.get_pymongo_collection().update_many(
+                {"_id": {"$in": counted}}, [{"$set": {"attempts": remaining}}]
+            )
+        return {"kind": kind, "key": key}
+
+    async def _sweep(self, now: datetime) -> None:
+        """Now and then, delete the counts of the windows that ended over GRACE ago: one
+        range of the `_id` index, whatever the kinds' windows. (Found, then deleted by
+        `_id`: SecantusDB serves a range from an index only in a hinted read.)"""
+        if self._next_sweep is not None and now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY
+        collection = Count.get_pymongo_collection()
+        ended = {"_id": {"$lt": _stamp(now - GRACE)}}
+        try:
+            while True:
+                found = collection.find(ended, {"_id": 1}, hint=[("_id", 1)], limit=SWEPT_AT_ONCE)
+                ids = [document["_id"] async for document in found]
+                if ids:
+                    await collection.delete_many({"_id": {"$in": ids}})
+                if len(ids) < SWEPT_AT_ONCE:
+                    return
+        except BaseException:
+            self._next_sweep = None
+            raise
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _counts(ident: str, limit: int) -> UpdateMany:
+    """One more attempt on the count, if it is under `limit` (the first one creates it).
+    At the limit the upsert meets the existing document: a duplicate key.
 
     Many by name only (the filter is one `_id`): a multi-document write is not a
     retryable one, so the driver never replays a count after a network error (the
     request fails instead), and SecantusDB keeps no per-write retry record, whose
     upkeep it pays on every later write."""
-    return UpdateMany(
-        {"_id": ident, "expires": {"$gt": now}, "attempts": {"$lt": limit}},
-        {"$inc": {"attempts": 1}, "$setOnInsert": {"since": now, "expires": now + window}},
-        upsert=True,
-    )
+    return UpdateMany({"_id": ident, "attempts": {"$lt": limit}}, {"$inc": {"attempts": 1}}, upsert=True)
+
+
+async def _count_all(collection: AsyncCollection[Any], counted: list[tuple[str, int]]) -> bool:
+    """Count one attempt on each, in one command; False, with none counted, if one is at its limit."""
+    try:
+        await collection.bulk_write([_counts(ident, limit) for ident, limit in counted])
+    except BulkWriteError as failure:
+        first = _duplicate_at(failure)  # the writes before it counted; the ones after it did not run
+        for index in range(first, len(counted)):
+            if not await _count_again(collection, *counted[index]):
+                for done, _ in counted[:index]:
+                    await _uncount(collection, done)
+                return False
+    return True
+
+
+async def _count_again(collection: AsyncCollection[Any], ident: str, limit: int) -> bool:
+    """The count met a document it did not match: one at its limit, or one a concurrent
+    first attempt created a moment ago (of two upserts of a new count, the second
+    insert is a duplicate) or cleared since. Once more, now that it exists: False if it
+    is at the limit."""
+    try:
+        await collection.bulk_write([_counts(ident, limit)])
+    except BulkWriteError as failure:
+        _duplicate_at(failure)
+        return False
+    return True
 
 
 def _duplicate_at(failure: BulkWriteError) -> int:
@@ -93,78 +214,6 @@ def _duplicate_at(failure: BulkWriteError) -> int:
     if len(errors) != 1 or errors[0].get("code") != _DUPLICATE_KEY:
         raise failure
     return int(errors[0]["index"])
-
-
-class Throttling:
-    """Counts attempts per (kind, key) and (kind, source); keys are compared without regard to case."""
-
-    def __init__(self, limits: dict[str, Limit]) -> None:
-        self.limits = limits
-
-    async def attempt(self, kind: str, key: str | None, source: str | None = None) -> AttemptOut | Error:
-        """requires: fewer than the kind's limit of attempts on the key (and on the source,
-        when given) within the window.
-        effects: counts one more attempt on both, before the attempt is made.
-        A missing key or source (e.g. no known client address) is not counted."""
-        limit = self.limits.get(kind)
-        if limit is None or not _optional_text(key) or not _optional_text(source):
-            return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
-        now = datetime.now(UTC)
-        counted = [(_key_id(kind, key), limit.attempts)] if key is not None else []
-        if source is not None and limit.per_source is not None:
-            counted.append((_source_id(kind, source), limit.per_source))
-        collection = Attempts.get_pymongo_collection()
-        try:
-            if counted:
-                await collection.bulk_write([_counts(ident, most, now, limit.window) for ident, most in counted])
-        except BulkWriteError as failure:
-            first = _duplicate_at(failure)  # the writes before it counted; the ones after it did not run
-            for index in range(first, len(counted)):
-                ident, most = counted[index]
-                if not await _count_existing(collection, ident, most, now, limit.window):
-                    for done, _ in counted[:index]:
-                        await _uncount(collection, done)
-                    return _RATE_LIMITED
-        return {"kind": kind, "key": key, "at": now}
-
-    async def succeed(self, kind: str, key: str | None, source: str | None = None) -> DoneOut | Error:
-        """effects: the attempt succeeded: forgets the key's attempts and takes back the
-        source's one (a source is limited in failures, not in successes).
-        One write for both: the key's count drops to none within its window."""
-        limit = self.limits.get(kind)
-        if limit is None or not _optional_text(key) or not _optional_text(source):
-            return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
-        cleared = [_key_id(kind, key)] if key is not None else []
-        refunded = [_source_id(kind, source)] if source is not None and limit.per_source is not None else []
-        if cleared or refunded:
-            remaining = {"$cond": [{"$in": ["$_id", cleared]}, 0, {"$max": [0, {"$subtract": ["$attempts", 1]}]}]}
-            await Attempts.get_pymongo_collection().update_many(
-                {"_id": {"$in": cleared + refunded}}, [{"$set": {"attempts": remaining}}]
-            )
-        return {"kind": kind, "key": key}
-
-
-def _optional_text(value: object) -> bool:
-    return value is None or isinstance(value, str)
-
-
-async def _count_existing(
-    collection: AsyncCollection[Any], ident: str, limit: int, now: datetime, window: timedelta
-) -> bool:
-    """Count an attempt on a key whose document the first write met: in a new window if
-    its window has passed, else in its live window if it is (still, or again) under the
-    limit: another attempt may have just cleared or renewed it. False: at the limit."""
-    renewed = await collection.update_one(
-        {"_id": ident, "expires": {"$lte": now}}, {"$set": {"attempts": 1, "since": now, "expires": now + window}}
-    )
-    if renewed.modified_count:
-        return True
-    try:
-        await collection.bulk_write([_counts(ident, limit, now, window)])
-    except BulkWriteError as failure:
-        _duplicate_at(failure)
-        return False
-    return True
 
 
 async def _uncount(collection: AsyncCollection[Any], ident: str) -> None:
