@@ -135,8 +135,9 @@ class Sessioning:
     async def revoke(self, user: str, id: str) -> RevokedOneOut | Error:
         """requires: `id` is the handle of one of the user's live sessions.  effects: ends it.
         Another user's session is not found, exactly like one that does not exist."""
-        found = await Session.find_one({"handle": id}) if isinstance(id, str) else None
-        if found is None or found.user != user or found.expires <= self.clock():
+        mine = isinstance(user, str) and isinstance(id, str)
+        found = await Session.find_one({"user": user, "handle": id}) if mine else None
+        if found is None or found.expires <= self.clock():
             return error(SESSION_NOT_FOUND, "No such session.")
         # A session's user and expiry never change, so only the delete can race: it is
         # one atomic delete by id, and of concurrent revokes exactly one deletes.

@@ -11,7 +11,9 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 class Session(Document):
     """A session. The token names it by `id`; deleting the document revokes the token.
     `handle` is its public name, random and unrelated to the token: what the user sees
-    and revokes it by. The TTL index lets the database drop it once expired."""
+    and revokes it by, among their own sessions (found by the `user` index, so the
+    handle needs no index of its own for every session write to keep up). The TTL index
+    lets the database drop it once expired."""
 
     id: str  # type: ignore[assignment]
     handle: str | None = None  # None only for sessions created before handles existed
@@ -27,5 +29,4 @@ class Session(Document):
         indexes = [
             IndexModel([("expires", ASCENDING)], expireAfterSeconds=0),
             IndexModel([("user", ASCENDING), ("created", DESCENDING)]),
-            IndexModel([("handle", ASCENDING)], unique=True, sparse=True),
         ]
