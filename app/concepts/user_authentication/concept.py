@@ -9,8 +9,9 @@ of the password increases (so what was decided on older credentials can be told 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from beanie import SortDirection
 from bson import ObjectId
@@ -27,7 +28,7 @@ from ..outputs import (
     Error,
     error,
 )
-from .documents import Credentials, User, UserName
+from .documents import User, UserName
 from .passwords import PasswordHasher
 
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
@@ -103,6 +104,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _find_user(criteria: dict[str, Any], *fields: str) -> Awaitable[dict[str, Any] | None]:
+    """One user's `fields` (and `_id`), straight from the driver: these reads are on every
+    login and protected request, and a Beanie model parsed per read costs more than the
+    read. (`User` still declares the collection, its fields and its index.)"""
+    return User.get_pymongo_collection().find_one(criteria, dict.fromkeys(("_id", *fields), 1))
+
+
 def _at_version(version: int) -> dict[str, object]:
     """The filter for credentials still at `version` (users stored before versions existed have none: 0)."""
     return {"version": version} if version else {"version": {"$in": [0, None]}}
@@ -141,19 +149,24 @@ class UserAuthentication:
         the same error. The output names the version of the credentials that matched."""
         if not _text(password) or len(password) > PASSWORD_LENGTH[-1]:
             return _BAD_CREDENTIALS
-        user = await User.find_one(User.key == username.lower()) if _valid_username(username) else None
-        if user is None:
+        found = (
+            await _find_user({"key": username.lower()}, "password_hash", "version")
+            if _valid_username(username)
+            else None
+        )
+        if found is None:
             await self.hasher.verify_nothing(password)
             return _BAD_CREDENTIALS
-        matches, rehashed = await self.hasher.verify(password, user.password_hash)
+        stored, version = found["password_hash"], found.get("version", 0)
+        matches, rehashed = await self.hasher.verify(password, stored)
         if not matches:
             return _BAD_CREDENTIALS
         if rehashed is not None:
             await User.get_pymongo_collection().update_one(
-                {"_id": user.id, **_at_version(user.version), "password_hash": user.password_hash},
+                {"_id": found["_id"], **_at_version(version), "password_hash": stored},
                 {"$set": {"password_hash": rehashed, "updated": _now()}},
             )
-        return {"user": str(user.id), "version": user.version}
+        return {"user": str(found["_id"]), "version": version}
 
     async def changePassword(self, user: str, oldPassword: Secret, newPassword: Secret) -> ChangedOut | Error:
         """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256 characters.
@@ -186,7 +199,7 @@ class UserAuthentication:
 
     async def _checkUserExists(self, user: str) -> list[ExistsRow]:
         oid = _object_id(user)
-        exists = oid is not None and await User.find_one(User.id == oid, projection_model=UserName) is not None
+        exists = oid is not None and await _find_user({"_id": oid}) is not None
         return [{"exists": exists}]
 
     async def _getAllUsers(self, first: int = 100, after: str | None = None) -> list[UserListRow]:
@@ -206,8 +219,8 @@ class UserAuthentication:
 
     async def _getUsernameById(self, user: str) -> list[UsernameRow]:
         oid = _object_id(user)
-        row = await User.find_one(User.id == oid, projection_model=UserName) if oid is not None else None
-        return [{"username": row.username}] if row is not None else []
+        row = await _find_user({"_id": oid}, "username") if oid is not None else None
+        return [{"username": row["username"]}] if row is not None else []
 
     async def _getUsername(self, user: str) -> list[UsernameRow]:
         return await self._getUsernameById(user)
@@ -215,11 +228,11 @@ class UserAuthentication:
     async def _getCredentials(self, user: str) -> list[CredentialsRow]:
         """The user's name and the version of their credentials; [] once the user is gone."""
         oid = _object_id(user)
-        row = await User.find_one(User.id == oid, projection_model=Credentials) if oid is not None else None
-        return [{"username": row.username, "version": row.version}] if row is not None else []
+        row = await _find_user({"_id": oid}, "username", "version") if oid is not None else None
+        return [{"username": row["username"], "version": row.get("version", 0)}] if row is not None else []
 
     async def _getUserByUsername(self, username: str) -> list[UserRow]:
         if not _valid_username(username):
             return []
-        row = await User.find_one(User.key == username.lower(), projection_model=UserName)
-        return [{"user": str(row.id)}] if row is not None else []
+        row = await _find_user({"key": username.lower()})
+        return [{"user": str(row["_id"])}] if row is not None else []

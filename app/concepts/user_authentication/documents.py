@@ -30,10 +30,3 @@ class UserName(BaseModel):
 
     id: PydanticObjectId = Field(alias="_id")
     username: str
-
-
-class Credentials(BaseModel):
-    """Whose credentials, and which version of them (never the hash)."""
-
-    username: str
-    version: int = 0
