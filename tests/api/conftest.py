@@ -15,7 +15,7 @@ from app.database import Client
 from app.server.application import create_app
 from app.settings import Settings
 
-from .helpers import Api, StartApi
+from .helpers import Api, StartApi, ThrottlingClock
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,7 +47,9 @@ def start_api(database_url: str, db_name: str, mongo_client: Client) -> StartApi
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
         ):
-            yield Api(app, http, mongo_client, db_name)
+            api = Api(app, http, mongo_client, db_name)
+            api.throttling.clock = ThrottlingClock()
+            yield api
 
     return start
 
