@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import NetworkTimeout
 
 from app.concepts.throttling import Count, Limit, Throttling, concept
-from app.concepts.throttling.concept import GRACE, SWEEP_EVERY
+from app.concepts.throttling.concept import SWEEP_EVERY
 
 COUNTS = Count.Settings.name
 WINDOW = timedelta(minutes=15)
@@ -33,9 +35,12 @@ def clock() -> Clock:
     return Clock()
 
 
+LIMITS = {"login": Limit(3, WINDOW, per_source=5), "registration": Limit(2, WINDOW)}
+
+
 @pytest.fixture
 async def throttling(database: Any, clock: Clock) -> Throttling:
-    return Throttling({"login": Limit(3, WINDOW, per_source=5), "registration": Limit(2, WINDOW)}, clock)
+    return Throttling(LIMITS, clock)
 
 
 def code(output: dict[str, Any]) -> str | None:
@@ -105,7 +110,7 @@ async def test_an_attempt_refused_by_its_source_is_not_counted_against_its_key(
 
     assert await codes(throttling, 4, "login", "alice", "10.0.0.1") == ["RATE_LIMITED"] * 4
 
-    assert (await stored(database))[f"{END} login:alice"] == 0
+    assert f"{END} login:alice" not in await stored(database)
     assert await codes(throttling, 1, "login", "alice", "10.0.0.2") == [None]
 
 
@@ -210,45 +215,119 @@ async def test_an_unknown_kind_or_a_key_that_is_not_text_is_an_error_and_counts_
     assert await stored(database) == {}
 
 
-async def test_the_counts_of_windows_that_ended_are_swept_a_grace_period_later(
+async def test_the_counts_of_a_window_are_swept_a_window_after_it_ended(
     throttling: Throttling, clock: Clock, database: Any
 ) -> None:
     await codes(throttling, 1, "login", "alice")  # the first attempt of a process also sweeps: nothing yet
-    clock.now = datetime(2026, 12, 1, 10, 15, tzinfo=UTC) + GRACE - timedelta(seconds=1)
-    await codes(throttling, 1, "login", "bob")  # a new window; the last one ended under GRACE ago
+    clock.now = datetime(2026, 12, 1, 10, 29, 59, tzinfo=UTC)
+    await codes(throttling, 1, "login", "bob")  # the 10:15 window ended under a window ago
     assert set(await stored(database)) == {f"{END} login:alice", "2026-12-01T10:30:00Z login:bob"}
 
     clock.now += timedelta(seconds=1) + SWEEP_EVERY
     await codes(throttling, 1, "login", "carol")
 
-    assert set(await stored(database)) == {"2026-12-01T10:30:00Z login:bob", "2026-12-01T10:30:00Z login:carol"}
+    assert set(await stored(database)) == {"2026-12-01T10:30:00Z login:bob", "2026-12-01T10:45:00Z login:carol"}
 
 
-async def test_a_sweep_deletes_every_count_that_ended_whatever_their_number(
+async def test_a_sweep_deletes_a_batch_and_sweeps_again_at_once_while_batches_are_full(
     throttling: Throttling, clock: Clock, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(concept, "SWEPT_AT_ONCE", 2)
-    for i in range(7):
+    for i in range(4):
         await codes(throttling, 1, "login", f"user{i}", "10.0.0.1")
-    clock.now += WINDOW + GRACE
+    clock.now += 2 * WINDOW
 
-    await codes(throttling, 1, "login", "alice")
+    ended = []
+    for _ in range(5):
+        await codes(throttling, 1, "login", "alice")
+        ended.append(sum(1 for key in await stored(database) if key.startswith(END)))
 
-    assert set(await stored(database)) == {"2026-12-01T10:30:00Z login:alice"}
+    assert ended == [3, 1, 0, 0, 0]  # 4 usernames and the address: 2 at a time, then the last one
 
 
 async def test_a_process_sweeps_at_most_once_a_minute(throttling: Throttling, clock: Clock, database: Any) -> None:
     await codes(throttling, 1, "login", "alice")
-    clock.now = datetime(2026, 12, 1, 10, 15, 10, tzinfo=UTC)
-    await codes(throttling, 1, "login", "bob")  # sweeps: the 10:15 window ended under GRACE ago
-    clock.now += SWEEP_EVERY - timedelta(seconds=1)
-    await codes(throttling, 1, "login", "carol")  # it ended over GRACE ago, but the last sweep was under a minute ago
+    clock.now = datetime(2026, 12, 1, 10, 29, 50, tzinfo=UTC)
+    await codes(throttling, 1, "login", "bob")  # sweeps: the 10:15 window ended under a window ago
+    clock.now = datetime(2026, 12, 1, 10, 30, 30, tzinfo=UTC)
+    await codes(throttling, 1, "login", "carol")  # over a window ago, but the last sweep was under a minute ago
     assert f"{END} login:alice" in await stored(database)
 
-    clock.now += timedelta(seconds=1)
+    clock.now += timedelta(seconds=20)
     await codes(throttling, 1, "login", "dave")
 
     assert f"{END} login:alice" not in await stored(database)
+
+
+async def test_an_attempt_is_counted_before_its_process_sweeps(
+    clock: Clock, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However long a sweep takes, the attempt that runs it has counted already, in the
+    window its clock reading fell in (or it would count in a window swept meanwhile)."""
+    clock.now = datetime(2026, 12, 1, 10, 14, 59, tzinfo=UTC)
+    first, sweeper, other = (Throttling(LIMITS, clock) for _ in range(3))
+    assert await codes(first, 3, "login", "alice") == [None] * 3
+    sweep = Throttling._sweep
+
+    async def slow_sweep(self: Throttling, now: datetime) -> None:
+        await sweep(self, now)
+        if self is sweeper:  # meanwhile, the window ends and another server spends the next one
+            clock.now = datetime(2026, 12, 1, 10, 31, 1, tzinfo=UTC)
+            assert await codes(other, 3, "login", "alice") == [None] * 3
+
+    monkeypatch.setattr(Throttling, "_sweep", slow_sweep)
+
+    assert code(await sweeper.attempt(kind="login", key="alice")) == "RATE_LIMITED"
+    assert f"{END} login:alice" not in await stored(database)  # swept by the other, and not begun again
+
+
+async def test_a_sweep_that_fails_leaves_the_attempt_counted_and_the_sweep_due(
+    throttling: Throttling,
+    clock: Clock,
+    database: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tried: list[object] = []
+
+    def unreachable(self: AsyncCollection[Any], *args: Any, **kwargs: Any) -> Any:
+        tried.append(args)
+        raise NetworkTimeout("timed out")
+
+    monkeypatch.setattr(AsyncCollection, "find", unreachable)
+
+    assert await codes(throttling, 2, "login", "alice") == [None, None]
+    monkeypatch.undo()
+
+    assert (await stored(database))[f"{END} login:alice"] == 2
+    assert len(tried) == 2  # the second attempt tried again
+    assert "deleting ended counts failed (NetworkTimeout)" in caplog.text and "alice" not in caplog.text
+
+
+async def test_a_refused_attempt_leaves_no_count_behind(throttling: Throttling, database: Any) -> None:
+    for i in range(5):
+        await codes(throttling, 1, "login", f"user{i}", "10.0.0.1")
+    await codes(throttling, 3, "login", "alice", "10.0.0.2")
+    before = await stored(database)
+
+    for i in range(20):  # the address is at its limit: a spray of new usernames
+        assert await codes(throttling, 1, "login", f"spray{i}", "10.0.0.1") == ["RATE_LIMITED"]
+    for i in range(20):  # the username is at its limit: a spray of new addresses
+        assert await codes(throttling, 1, "login", "alice", f"10.0.1.{i}") == ["RATE_LIMITED"]
+
+    assert await stored(database) == before
+
+
+async def test_a_server_whose_clock_runs_ahead_by_under_a_window_sweeps_no_live_count(database: Any) -> None:
+    behind, ahead = Clock(), Clock()
+    behind.now = datetime(2026, 12, 1, 10, 14, 30, tzinfo=UTC)
+    ahead.now = behind.now + WINDOW - timedelta(seconds=1)
+    slow, fast = Throttling(LIMITS, behind), Throttling(LIMITS, ahead)
+    assert await codes(slow, 3, "login", "alice") == [None] * 3
+
+    await codes(fast, 1, "login", "bob")  # its first attempt sweeps
+
+    assert await codes(slow, 1, "login", "alice") == ["RATE_LIMITED"]
 
 
 async def test_a_sweep_keeps_the_live_counts_of_a_kind_with_a_longer_window(clock: Clock, database: Any) -> None:
@@ -260,10 +339,9 @@ async def test_a_sweep_keeps_the_live_counts_of_a_kind_with_a_longer_window(cloc
         await codes(throttling, 1, "short", "bob")
 
     assert await codes(throttling, 1, "long", "alice") == ["RATE_LIMITED"]
-    assert [key for key in await stored(database) if key.endswith("short:bob")] == [
-        "2026-12-01T10:53:00Z short:bob",  # the one before, which ended GRACE ago, is kept that long
-        "2026-12-01T10:55:00Z short:bob",
-    ]
+    clock.now = datetime(2026, 12, 1, 12, 0, 1, tzinfo=UTC)
+    await codes(throttling, 1, "short", "bob")
+    assert "2026-12-01T11:00:00Z long:alice" not in await stored(database)  # kept an hour past its end
 
 
 @pytest.mark.parametrize("window", [timedelta(0), timedelta(seconds=1.5), timedelta(milliseconds=10)])

@@ -16,6 +16,7 @@ its own.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any, TypedDict
 
 from pymongo import UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from app.engine.codes import declare
 
@@ -37,12 +38,16 @@ _DUPLICATE_KEY = 11000
 _RATE_LIMITED = error(RATE_LIMITED, "Too many attempts; try again later.")
 
 SWEEP_EVERY = timedelta(minutes=1)
-"""How often each process deletes the counts of windows that have ended."""
-SWEPT_AT_ONCE = 1000
+"""How often each process deletes counts of windows that have ended (at once again
+while it finds a full batch)."""
+SWEPT_AT_ONCE = 100
+"""Counts deleted by one sweep: a bounded cost for the attempt that runs it."""
 GRACE = timedelta(minutes=1)
-"""How long a window's counts outlive it. An attempt that read the clock just before
-its window ended still counts in that window, with a write the database's timeout
-(1.5 s) bounds: the count must still be there, or that write would start it afresh."""
+"""The least time a window's counts outlive it (they are kept a whole window longer
+when windows are longer): an attempt that read the clock just before its window
+ended still counts in that window, and another server's clock may run ahead."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,13 @@ def _window_end(at: datetime, window: timedelta) -> str:
     return _stamp(datetime.fromtimestamp((int(at.timestamp()) // seconds + 1) * seconds, UTC))
 
 
-def _counted(kind: str, key: str | None, source: str | None, limit: Limit, at: datetime) -> list[tuple[str, int]]:
-    """The counts an attempt at `at` goes to, with their limits: the key's, then the source's."""
+def _ids(kind: str, key: str | None, source: str | None, limit: Limit, at: datetime) -> tuple[str | None, str | None]:
+    """The `_id`s of the counts an attempt at `at` goes to: the key's and the source's
+    (None where nothing is counted)."""
     end = _window_end(at, limit.window)
-    counted = [(f"{end} {kind}:{_bounded(key)}", limit.attempts)] if key is not None else []
-    if source is not None and limit.per_source is not None:
-        counted.append((f"{end} {kind} from {_bounded(source)}", limit.per_source))
-    return counted
+    key_id = f"{end} {kind}:{_bounded(key)}" if key is not None else None
+    source_id = f"{end} {kind} from {_bounded(source)}" if source is not None and limit.per_source else None
+    return key_id, source_id
 
 
 def _utc_now() -> datetime:
@@ -111,6 +116,7 @@ class Throttling:
         self.limits = limits
         self.clock = clock
         self._next_sweep: datetime | None = None
+        self._kept = max([GRACE, *(limit.window for limit in limits.values())])
 
     async def attempt(self, kind: str, key: str | None, source: str | None = None) -> AttemptOut | Error:
         """requires: fewer than the kind's limit of attempts on the key (and on the source,
@@ -121,12 +127,19 @@ class Throttling:
         if limit is None or not _optional_text(key) or not _optional_text(source):
             return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
         now = self.clock()
-        counted = _counted(kind, key, source, limit, now)
-        if counted:
-            await self._sweep(now)
-            if not await _count_all(Count.get_pymongo_collection(), counted):
-                return _RATE_LIMITED
-        return {"kind": kind, "key": key, "at": now}
+        key_id, source_id = _ids(kind, key, source, limit, now)
+        # The source's first: an attempt its source refuses writes nothing for its key, so
+        # a spray of new usernames from an address at its limit leaves no counts behind.
+        counted: list[tuple[str, int]] = []
+        if source_id is not None and limit.per_source:
+            counted.append((source_id, limit.per_source))
+        if key_id is not None:
+            counted.append((key_id, limit.attempts))
+        if not counted:
+            return {"kind": kind, "key": key, "at": now}
+        allowed = await _count_all(Count.get_pymongo_collection(), counted)
+        await self._sweep(now)
+        return {"kind": kind, "key": key, "at": now} if allowed else _RATE_LIMITED
 
     async def succeed(self, kind: str, key: str | None, at: datetime, source: str | None = None) -> DoneOut | Error:
         """effects: the attempt made `at` succeeded: forgets the key's attempts in its
@@ -135,9 +148,10 @@ class Throttling:
         limit = self.limits.get(kind)
         if limit is None or not _optional_text(key) or not _optional_text(source):
             return error(UNKNOWN_KIND, f"Nothing is throttled by {kind!r}.")
-        counted = [ident for ident, _ in _counted(kind, key, source, limit, at)]
+        key_id, source_id = _ids(kind, key, source, limit, at)
+        counted = [ident for ident in (key_id, source_id) if ident is not None]
         if counted:
-            cleared = counted[:1] if key is not None else []
+            cleared = [key_id] if key_id is not None else []
             remaining = {"$cond": [{"$in": ["$_id", cleared]}, 0, {"$max": [0, {"$subtract": ["$attempts", 1]}]}]}
             await Count.get_pymongo_collection().update_many(
                 {"_id": {"$in": counted}}, [{"$set": {"attempts": remaining}}]
@@ -145,25 +159,29 @@ class Throttling:
         return {"kind": kind, "key": key}
 
     async def _sweep(self, now: datetime) -> None:
-        """Now and then, delete the counts of the windows that ended over GRACE ago: one
-        range of the `_id` index, whatever the kinds' windows. (Found, then deleted by
-        `_id`: SecantusDB serves a range from an index only in a hinted read.)"""
+        """Now and then, after counting, delete a batch of the counts of windows that ended
+        long enough ago: one range of the `_id` index, whatever the kinds' windows (found,
+        then deleted by `_id`: SecantusDB serves a range from an index only in a hinted
+        read). A full batch makes the next attempt sweep again, so sweeping keeps up with
+        counting. A failure is logged and leaves the sweep due: the attempt is counted."""
         if self._next_sweep is not None and now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_EVERY
         collection = Count.get_pymongo_collection()
-        ended = {"_id": {"$lt": _stamp(now - GRACE)}}
+        ended = {"_id": {"$lt": _stamp(now - self._kept)}}
         try:
-            while True:
-                found = collection.find(ended, {"_id": 1}, hint=[("_id", 1)], limit=SWEPT_AT_ONCE)
-                ids = [document["_id"] async for document in found]
-                if ids:
-                    await collection.delete_many({"_id": {"$in": ids}})
-                if len(ids) < SWEPT_AT_ONCE:
-                    return
-        except BaseException:
+            found = collection.find(ended, {"_id": 1}, hint=[("_id", 1)], limit=SWEPT_AT_ONCE)
+            ids = [document["_id"] async for document in found]
+            if ids:
+                await collection.delete_many({"_id": {"$in": ids}})
+        except PyMongoError as failure:
+            _log.warning(
+                "Throttling: deleting ended counts failed (%s); the next attempt tries again", type(failure).__name__
+            )
+            ids = []
             self._next_sweep = None
-            raise
+        if len(ids) == SWEPT_AT_ONCE:
+            self._next_sweep = None
 
 
 def _optional_text(value: object) -> bool:
@@ -217,5 +235,8 @@ def _duplicate_at(failure: BulkWriteError) -> int:
 
 
 async def _uncount(collection: AsyncCollection[Any], ident: str) -> None:
-    """Take back an attempt that was counted but not made."""
-    await collection.update_one({"_id": ident, "attempts": {"$gt": 0}}, {"$inc": {"attempts": -1}})
+    """Take back an attempt that was counted but not made: a count it alone made goes
+    (so refused attempts leave nothing behind), any other one goes down by one."""
+    gone = await collection.delete_one({"_id": ident, "attempts": 1})
+    if not gone.deleted_count:
+        await collection.update_one({"_id": ident, "attempts": {"$gt": 0}}, {"$inc": {"attempts": -1}})

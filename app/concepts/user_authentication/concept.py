@@ -157,7 +157,7 @@ class UserAuthentication:
         if found is None:
             await self.hasher.verify_nothing(password)
             return _BAD_CREDENTIALS
-        stored, version = found["password_hash"], found.get("version", 0)
+        stored, version = found["password_hash"], found.get("version") or 0
         matches, rehashed = await self.hasher.verify(password, stored)
         if not matches:
             return _BAD_CREDENTIALS
@@ -229,7 +229,7 @@ class UserAuthentication:
         """The user's name and the version of their credentials; [] once the user is gone."""
         oid = _object_id(user)
         row = await _find_user({"_id": oid}, "username", "version") if oid is not None else None
-        return [{"username": row["username"], "version": row.get("version", 0)}] if row is not None else []
+        return [{"username": row["username"], "version": row.get("version") or 0}] if row is not None else []
 
     async def _getUserByUsername(self, username: str) -> list[UserRow]:
         if not _valid_username(username):
