@@ -57,12 +57,24 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-class GatedCollection:
-    """A document's real collection whose `method` (e.g. "delete_one") waits until
-    `gate.parties` calls of it are under way: forces the interleaving in which every
-    concurrent caller has done its reads before any of them writes."""
+class Held:
+    """A gate that holds whoever reaches it until the test lets it go: `reached` says
+    someone is waiting at it."""
 
-    def __init__(self, collection: Any, method: str, gate: asyncio.Barrier) -> None:
+    def __init__(self) -> None:
+        self.reached, self.released = asyncio.Event(), asyncio.Event()
+
+    async def wait(self) -> None:
+        self.reached.set()
+        await self.released.wait()
+
+
+class GatedCollection:
+    """A document's real collection whose `method` (e.g. "delete_one") waits at a gate:
+    a barrier of `parties` calls forces the interleaving in which every concurrent caller
+    has done its reads before any of them writes; a `Held` gate holds it for the test."""
+
+    def __init__(self, collection: Any, method: str, gate: asyncio.Barrier | Held) -> None:
         self.collection, self.method, self.gate = collection, method, gate
 
     def __getattr__(self, name: str) -> Any:
@@ -78,10 +90,13 @@ class GatedCollection:
         return gated
 
     @classmethod
-    def install(cls, monkeypatch: pytest.MonkeyPatch, document: type[Document], method: str, parties: int) -> None:
-        """Route `document`'s collection through a gate for `parties` calls of `method`."""
+    def install(
+        cls, monkeypatch: pytest.MonkeyPatch, document: type[Document], method: str, parties: int | Held
+    ) -> None:
+        """Route `document`'s collection through a gate for `parties` calls of `method`
+        (or through a `Held` gate)."""
         collection = document.get_pymongo_collection()
-        gated = cls(collection, method, asyncio.Barrier(parties))
+        gated = cls(collection, method, parties if isinstance(parties, Held) else asyncio.Barrier(parties))
         monkeypatch.setattr(document, "get_pymongo_collection", classmethod(lambda _: gated))
 
 

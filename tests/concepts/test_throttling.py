@@ -16,6 +16,8 @@ from pymongo.errors import NetworkTimeout
 from app.concepts.throttling import Count, Limit, Throttling, concept
 from app.concepts.throttling.concept import SWEEP_EVERY
 
+from .helpers import GatedCollection, Held
+
 COUNTS = Count.Settings.name
 WINDOW = timedelta(minutes=15)
 START = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)  # in the window 10:00 to 10:15
@@ -316,6 +318,22 @@ async def test_a_refused_attempt_leaves_no_count_behind(throttling: Throttling, 
         assert await codes(throttling, 1, "login", "alice", f"10.0.1.{i}") == ["RATE_LIMITED"]
 
     assert await stored(database) == before
+
+
+async def test_a_count_taken_back_while_another_attempt_counts_on_it_keeps_the_others(
+    throttling: Throttling, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await codes(throttling, 3, "login", "alice", "10.0.0.2")  # alice at her limit, from another address
+    held = Held()
+    GatedCollection.install(monkeypatch, Count, "delete_one", held)
+    refused = asyncio.create_task(throttling.attempt(kind="login", key="alice", source="10.0.0.1"))
+    await held.reached.wait()  # the address has counted it (1); alice refused it; the take-back waits
+
+    assert code(await throttling.attempt(kind="login", key="bob", source="10.0.0.1")) is None  # the address: 2
+    held.released.set()
+
+    assert code(await refused) == "RATE_LIMITED"
+    assert (await stored(database))[f"{END} login from 10.0.0.1"] == 1  # bob's, not deleted with alice's
 
 
 async def test_a_server_whose_clock_runs_ahead_by_under_a_window_sweeps_no_live_count(database: Any) -> None:
