@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,8 +15,9 @@ import pytest
 from app.database import Client
 from app.server.application import create_app
 from app.settings import Settings
+from tests.concepts.helpers import StillClock
 
-from .helpers import Api, StartApi, ThrottlingClock
+from .helpers import Api, StartApi
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +50,10 @@ def start_api(database_url: str, db_name: str, mongo_client: Client) -> StartApi
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
         ):
             api = Api(app, http, mongo_client, db_name)
-            api.throttling.clock = ThrottlingClock()
+            # Throttling windows are aligned to the clock: on the real one a test would, now
+            # and then, straddle a window's end and see its counts start again. So the
+            # clock stands still at the start of a window (of any length dividing a day).
+            api.throttling.clock = StillClock(datetime(2026, 1, 1, tzinfo=UTC))
             yield api
 
     return start

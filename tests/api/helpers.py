@@ -51,22 +51,6 @@ mutation Change($old: String!, $new: String!) {
 ME = "{ me { id username } }"
 
 
-class ThrottlingClock:
-    """Throttling's clock in API tests: still, at the start of a window (of any length
-    that divides a day), until a test moves it. Throttling windows are aligned to the
-    clock, so on the real one a test would, now and then, straddle a window's end and
-    see its counts start again."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
-
-
 @dataclass
 class Api:
     app: Starlette

@@ -100,6 +100,19 @@ class GatedCollection:
         monkeypatch.setattr(document, "get_pymongo_collection", classmethod(lambda _: gated))
 
 
+class StillClock:
+    """A clock that stands still at `now` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
 def ticking_clock() -> Callable[[], datetime]:
     """A clock that is a second later at every reading: concurrent actions never share
     a time, so a write that should not happen is never hidden as a no-op."""

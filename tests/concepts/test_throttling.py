@@ -16,7 +16,7 @@ from pymongo.errors import NetworkTimeout
 from app.concepts.throttling import Count, Limit, Throttling, concept
 from app.concepts.throttling.concept import SWEEP_EVERY
 
-from .helpers import GatedCollection, Held
+from .helpers import GatedCollection, Held, StillClock
 
 COUNTS = Count.Settings.name
 WINDOW = timedelta(minutes=15)
@@ -24,24 +24,16 @@ START = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)  # in the window 10:00 to 10:15
 END = "2026-12-01T10:15:00Z"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> StillClock:
+    return StillClock(START)
 
 
 LIMITS = {"login": Limit(3, WINDOW, per_source=5), "registration": Limit(2, WINDOW)}
 
 
 @pytest.fixture
-async def throttling(database: Any, clock: Clock) -> Throttling:
+async def throttling(database: Any, clock: StillClock) -> Throttling:
     return Throttling(LIMITS, clock)
 
 
@@ -139,7 +131,7 @@ async def test_a_missing_key_or_source_is_not_counted(throttling: Throttling, da
     assert await stored(database) == {}
 
 
-async def test_each_window_counts_afresh(throttling: Throttling, clock: Clock, database: Any) -> None:
+async def test_each_window_counts_afresh(throttling: Throttling, clock: StillClock, database: Any) -> None:
     await codes(throttling, 3, "login", "alice", "10.0.0.1")
     clock.now = datetime(2026, 12, 1, 10, 14, 59, 999999, tzinfo=UTC)  # the last moment of the window
     assert await codes(throttling, 1, "login", "alice") == ["RATE_LIMITED"]
@@ -152,7 +144,7 @@ async def test_each_window_counts_afresh(throttling: Throttling, clock: Clock, d
 
 
 async def test_concurrent_first_attempts_in_a_new_window_open_one_count(
-    throttling: Throttling, clock: Clock, database: Any
+    throttling: Throttling, clock: StillClock, database: Any
 ) -> None:
     await codes(throttling, 3, "login", "alice")
     clock.now += WINDOW
@@ -176,7 +168,7 @@ async def test_a_success_clears_the_key_and_takes_back_the_sources_attempt(
 
 
 async def test_a_success_after_its_window_ended_gives_back_to_the_window_it_was_counted_in(
-    throttling: Throttling, clock: Clock, database: Any
+    throttling: Throttling, clock: StillClock, database: Any
 ) -> None:
     attempt = await throttling.attempt(kind="login", key="alice", source="10.0.0.1")
     clock.now = datetime(2026, 12, 1, 10, 15, 30, tzinfo=UTC)  # the next window; its check took a while
@@ -218,7 +210,7 @@ async def test_an_unknown_kind_or_a_key_that_is_not_text_is_an_error_and_counts_
 
 
 async def test_the_counts_of_a_window_are_swept_a_window_after_it_ended(
-    throttling: Throttling, clock: Clock, database: Any
+    throttling: Throttling, clock: StillClock, database: Any
 ) -> None:
     await codes(throttling, 1, "login", "alice")  # the first attempt of a process also sweeps: nothing yet
     clock.now = datetime(2026, 12, 1, 10, 29, 59, tzinfo=UTC)
@@ -232,7 +224,7 @@ async def test_the_counts_of_a_window_are_swept_a_window_after_it_ended(
 
 
 async def test_a_sweep_deletes_a_batch_and_sweeps_again_at_once_while_batches_are_full(
-    throttling: Throttling, clock: Clock, database: Any, monkeypatch: pytest.MonkeyPatch
+    throttling: Throttling, clock: StillClock, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(concept, "SWEPT_AT_ONCE", 2)
     for i in range(4):
@@ -247,7 +239,7 @@ async def test_a_sweep_deletes_a_batch_and_sweeps_again_at_once_while_batches_ar
     assert ended == [3, 1, 0, 0, 0]  # 4 usernames and the address: 2 at a time, then the last one
 
 
-async def test_a_process_sweeps_at_most_once_a_minute(throttling: Throttling, clock: Clock, database: Any) -> None:
+async def test_a_process_sweeps_at_most_once_a_minute(throttling: Throttling, clock: StillClock, database: Any) -> None:
     await codes(throttling, 1, "login", "alice")
     clock.now = datetime(2026, 12, 1, 10, 29, 50, tzinfo=UTC)
     await codes(throttling, 1, "login", "bob")  # sweeps: the 10:15 window ended under a window ago
@@ -262,7 +254,7 @@ async def test_a_process_sweeps_at_most_once_a_minute(throttling: Throttling, cl
 
 
 async def test_an_attempt_is_counted_before_its_process_sweeps(
-    clock: Clock, database: Any, monkeypatch: pytest.MonkeyPatch
+    clock: StillClock, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """However long a sweep takes, the attempt that runs it has counted already, in the
     window its clock reading fell in (or it would count in a window swept meanwhile)."""
@@ -285,7 +277,7 @@ async def test_an_attempt_is_counted_before_its_process_sweeps(
 
 async def test_a_sweep_that_fails_leaves_the_attempt_counted_and_the_sweep_due(
     throttling: Throttling,
-    clock: Clock,
+    clock: StillClock,
     database: Any,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -337,7 +329,7 @@ async def test_a_count_taken_back_while_another_attempt_counts_on_it_keeps_the_o
 
 
 async def test_a_server_whose_clock_runs_ahead_by_under_a_window_sweeps_no_live_count(database: Any) -> None:
-    behind, ahead = Clock(), Clock()
+    behind, ahead = StillClock(START), StillClock(START)
     behind.now = datetime(2026, 12, 1, 10, 14, 30, tzinfo=UTC)
     ahead.now = behind.now + WINDOW - timedelta(seconds=1)
     slow, fast = Throttling(LIMITS, behind), Throttling(LIMITS, ahead)
@@ -348,7 +340,7 @@ async def test_a_server_whose_clock_runs_ahead_by_under_a_window_sweeps_no_live_
     assert await codes(slow, 1, "login", "alice") == ["RATE_LIMITED"]
 
 
-async def test_a_sweep_keeps_the_live_counts_of_a_kind_with_a_longer_window(clock: Clock, database: Any) -> None:
+async def test_a_sweep_keeps_the_live_counts_of_a_kind_with_a_longer_window(clock: StillClock, database: Any) -> None:
     throttling = Throttling({"short": Limit(3, timedelta(minutes=1)), "long": Limit(3, timedelta(hours=1))}, clock)
     await codes(throttling, 3, "long", "alice")  # the window 10:00 to 11:00
 

@@ -178,8 +178,8 @@ class Throttling:
             _log.warning(
                 "Throttling: deleting ended counts failed (%s); the next attempt tries again", type(failure).__name__
             )
-            ids = []
             self._next_sweep = None
+            return
         if len(ids) == SWEPT_AT_ONCE:
             self._next_sweep = None
 
