@@ -27,8 +27,8 @@ from app.concepts.sessioning import Session, TokenCodec
 from app.concepts.user_authentication import User
 from app.concepts.user_authentication.documents import UserName
 from app.database import connect
-from app.server.access_log import AccessLog
-from app.server.limits import BodyLimit
+from app.server.middleware.access_log import AccessLog
+from app.server.middleware.limits import BodyLimit
 from app.settings import Settings, jwt_secret
 
 settings = Settings()

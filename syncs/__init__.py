@@ -10,7 +10,7 @@ import pkgutil
 from types import ModuleType
 
 from app.engine import Sync, syncs_in
-from app.engine.routes import Route, routes_in
+from app.protocol.routes import Route, routes_in
 
 
 def modules() -> list[ModuleType]:

@@ -7,7 +7,7 @@ all of them.
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import acts_for_self, error_response, forbidden, unauthenticated
 

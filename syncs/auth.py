@@ -7,7 +7,7 @@ credentials (see credentials.py). Logging out deletes the session.
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import error_response, unauthenticated
 

@@ -18,7 +18,7 @@ from typing import Any
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.concepts.outputs import INVALID_CREDENTIALS
 from app.engine import Frame, Sync, Var, sync
-from app.engine.routes import Route
+from app.protocol.routes import Route
 
 from .auth import AUTHENTICATE, LOGIN, REGISTER
 

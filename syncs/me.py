@@ -3,7 +3,7 @@ and neither does a session whose user is gone (while its deletion revokes it).""
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
-from app.engine.routes import SESSION, Route
+from app.protocol.routes import SESSION, Route
 
 ME = Route("/me", SESSION, graphql="Query.me")
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
-from app.engine.codes import FORBIDDEN, UNAUTHENTICATED
-from app.engine.routes import Route
+from app.protocol.codes import FORBIDDEN, UNAUTHENTICATED
+from app.protocol.routes import Route
 
 
 def unauthenticated(route: Route) -> Sync:

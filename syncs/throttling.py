@@ -16,7 +16,7 @@ account.py.)
 
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
-from app.engine.routes import Route
+from app.protocol.routes import Route
 
 from .account import CHANGE_PASSWORD
 from .auth import AUTHENTICATE, LOGIN, REGISTER

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import error_response, unauthenticated
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Frame, Sync, Var, sync
-from app.engine.codes import BAD_USER_INPUT
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.codes import BAD_USER_INPUT
+from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import unauthenticated
 

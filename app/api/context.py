@@ -8,10 +8,10 @@ from typing import Any
 from starlette.datastructures import State
 from starlette.requests import Request
 
-from app.bounds import MAX_CLIENT_TEXT
 from app.engine import Flow
-from app.engine.codes import BAD_USER_INPUT
-from app.engine.routes import Route
+from app.protocol.bounds import MAX_CLIENT_TEXT
+from app.protocol.codes import BAD_USER_INPUT
+from app.protocol.routes import Route
 
 from .errors import ApiError, raise_request_error
 from .handler import RequestHandler

@@ -1,5 +1,5 @@
 """Error codes as the API layers present them (the codes and their REST statuses are
-declared in `app.engine.codes`).
+declared in `app.protocol.codes`).
 
 A response's `code` says what kind of failure it is. Domain failures (a taken
 username, a weak password, ...) are data: a `UserError` in GraphQL. The others are
@@ -13,8 +13,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from app.engine import codes
-from app.engine.codes import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
+from app.protocol import codes
+from app.protocol.codes import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger(__name__)
 

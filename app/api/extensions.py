@@ -7,8 +7,8 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from app.bounds import MAX_LOGGED_NAME
-from app.engine import describe_flow
+from app.protocol.bounds import MAX_LOGGED_NAME
+from app.views.flows import describe_flow
 
 from .context import Context
 

@@ -15,18 +15,13 @@ from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
 from app.database import unavailable
 from app.engine import Engine, Flow, FlowError, redact
-from app.engine.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT
-from app.engine.routes import Route
 from app.observability.logs import current_flow
+from app.protocol.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT
+from app.protocol.routes import IMPLICIT, Route
 
 from .journal import RequestJournal
 
 logger = logging.getLogger(__name__)
-
-IMPLICIT = ("session", "client", "userAgent")
-"""Inputs the API layer gives every request (None when absent, so syncs can match
-"none"): the bearer token, the caller's address and User-Agent. Syncs may match them
-on any route."""
 
 
 INT64 = range(-(2**63), 2**63)

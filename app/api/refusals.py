@@ -7,7 +7,7 @@ import json
 
 from starlette.responses import Response
 
-from app.engine import codes
+from app.protocol import codes
 
 GRAPHQL_PATH = "/graphql"
 

@@ -1,6 +1,6 @@
 """The seeds' REST protocol: `POST /api/<path>` with a flat JSON body.
 
-The body is validated against the route's declared inputs (`app.engine.routes`,
+The body is validated against the route's declared inputs (`app.protocol.routes`,
 declared by the syncs that answer it) before any action runs: a body that is not a
 JSON object, an unknown key, a missing input or a value of the wrong type is a 400
 and invokes nothing. The valid body becomes the inputs of
@@ -17,10 +17,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.bounds import MAX_CLIENT_TEXT
-from app.engine import codes
-from app.engine.codes import BAD_USER_INPUT, NOT_FOUND
-from app.engine.routes import SESSION, Route
+from app.protocol import codes
+from app.protocol.bounds import MAX_CLIENT_TEXT
+from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND
+from app.protocol.routes import SESSION, Route
 
 from .context import bearer_token, client_address, is_text, user_agent
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 import app.concepts  # noqa: F401  (the concepts declare their codes on import)
-from app.engine import codes
+from app.protocol import codes
 
 
 @strawberry.type
@@ -19,7 +19,7 @@ class User:
 
 
 ErrorCode = Enum("ErrorCode", {code: code for code in codes.domain_codes()})  # type: ignore[misc]
-"""Every declared domain code (app.engine.codes), so no answer of a concept is unknown here."""
+"""Every declared domain code (app.protocol.codes), so no answer of a concept is unknown here."""
 strawberry.enum(ErrorCode)
 
 

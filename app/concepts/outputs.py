@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from app.engine.codes import Code, declare, is_declared
+from app.protocol.codes import Code, declare, is_declared
 
 USERNAME_TAKEN = declare("USERNAME_TAKEN")
 INVALID_USERNAME = declare("INVALID_USERNAME")
@@ -24,8 +24,8 @@ class Error(TypedDict):
 
 
 def error(code: Code, message: str) -> Error:
-    """The failure output; `code` must be declared (app.engine.codes), so every client
+    """The failure output; `code` must be declared (app.protocol.codes), so every client
     layer knows it."""
     if not is_declared(code):
-        raise ValueError(f"error code {code!r} is not declared (app.engine.codes.declare)")
+        raise ValueError(f"error code {code!r} is not declared (app.protocol.codes.declare)")
     return {"error": message, "code": code}

@@ -7,7 +7,7 @@ from .frames import Frames
 from .observers import Observer
 from .records import ActionRecord, Flow
 from .syncs import Sync, sync, syncs_in
-from .tracing import Trace, describe_flow, flow_tree, redact
+from .tracing import Trace, redact
 from .vars import Frame, Var
 
 __all__ = [
@@ -23,8 +23,6 @@ __all__ = [
     "SyncDeclarationError",
     "Trace",
     "Var",
-    "describe_flow",
-    "flow_tree",
     "redact",
     "sync",
     "syncs_in",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection
 from enum import StrEnum
@@ -37,32 +36,3 @@ def format_record(record: ActionRecord, flow: Flow, secrets: Collection[str]) ->
         f"{record.action.qualname} {redact(record.input, secrets)} => "
         f"{redact(record.output, secrets)} [flow {flow.id}]{by}"
     )
-
-
-def describe_record(record: ActionRecord, secrets: Collection[str]) -> dict[str, Any]:
-    """A record as JSON-ready data (dates and other values as text), secrets as `***`."""
-    described = {
-        "action": record.action.qualname,
-        "input": redact(record.input, secrets),
-        "output": redact(record.output, secrets),
-        "sync": record.sync,
-        "ms": round(record.ms, 3),
-    }
-    return json.loads(json.dumps(described, default=str))  # type: ignore[no-any-return]
-
-
-def describe_flow(flow: Flow, secrets: Collection[str]) -> dict[str, Any]:
-    """A flow as data for people: its actions in order, secrets as `***`."""
-    return {"id": flow.id, "actions": [describe_record(record, secrets) for record in flow.records]}
-
-
-def flow_tree(flow: Flow, secrets: Collection[str]) -> list[dict[str, Any]]:
-    """The flow as a causal tree: each action under the one whose completion fired it."""
-    children: dict[int | None, list[ActionRecord]] = {}
-    for record in flow.records:
-        children.setdefault(record.cause, []).append(record)
-
-    def node(record: ActionRecord) -> dict[str, Any]:
-        return {**describe_record(record, secrets), "then": [node(child) for child in children.get(record.seq, [])]}
-
-    return [node(root) for root in children.get(None, [])]

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.engine import Flow
-from app.server.status import SeenStatus
+
+from .status import SeenStatus
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer

@@ -23,9 +23,9 @@ from app.settings import Settings
 from syncs import all_routes
 
 from . import services
-from .access_log import AccessLog
-from .headers import SecurityHeaders
-from .limits import BodyLimit, JsonOnly
+from .middleware.access_log import AccessLog
+from .middleware.headers import SecurityHeaders
+from .middleware.limits import BodyLimit, JsonOnly
 
 
 async def healthz(request: Request) -> PlainTextResponse:

@@ -15,10 +15,11 @@ import uvicorn
 from pydantic import SecretStr
 
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
-from app.engine import specs
+from app.keys import jwt_secret
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
-from app.settings import ConfigurationError, Settings, jwt_secret, load_settings
+from app.settings import ConfigurationError, Settings, load_settings
+from app.views import specs
 
 from .services import build_engine, route_coverage
 
@@ -50,7 +51,7 @@ def serve() -> None:
             log_level=settings.log_level.lower(),
             access_log=False,
             server_header=False,
-            http="app.server.protocol:BoundedHeadProtocol",
+            http="app.server.http:BoundedHeadProtocol",
             log_config=None,
         )
 

@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.api.handler import IMPLICIT, RequestHandler
+from app.api.handler import RequestHandler
 from app.api.journal import JournalPolicy, RequestJournal
 from app.concepts import DOCUMENTS, Requesting, create_all
 from app.database import Client, connect
 from app.engine import Engine, Trace
-from app.engine.coverage import Coverage, check_routes
+from app.protocol.coverage import Coverage, check_routes
+from app.protocol.routes import IMPLICIT
 from app.settings import Settings
 from syncs import all_routes, all_syncs
 
@@ -31,7 +32,7 @@ class Services:
 
 def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
     """The engine with every concept registered and every sync checked and added, and
-    the syncs checked against the routes (app.engine.coverage): it refuses to start
+    the syncs checked against the routes (app.protocol.coverage): it refuses to start
     with a message naming the sync, route, action and key otherwise."""
     engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
     concepts = create_all(settings)

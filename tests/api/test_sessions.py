@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-from app.bounds import MAX_CLIENT_TEXT
 from app.concepts.sessioning import Session
+from app.protocol.bounds import MAX_CLIENT_TEXT
 from tests.concepts.helpers import GatedCollection, ticking_clock
 
 from .helpers import AUTHENTICATE, REGISTER, SESSIONS, Api, StartApi, assert_gql_error

@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from app import settings as settings_module
-from app.settings import Settings, jwt_secret
+from app.keys import jwt_secret
+from app.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +159,7 @@ def test_without_jwt_secret_a_private_key_file_is_generated_once(
     monkeypatch.setenv("DATA_DIR", str(data_dir))
     settings = load()
 
-    with caplog.at_level(logging.WARNING, logger="app.settings"):
+    with caplog.at_level(logging.WARNING, logger="app.keys"):
         first = jwt_secret(settings)
         second = jwt_secret(settings)
 
@@ -167,7 +168,7 @@ def test_without_jwt_secret_a_private_key_file_is_generated_once(
     assert len(first.encode()) >= 64
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in data_dir.iterdir()) == ["jwt_secret"]  # no temporary file left
-    warnings = [r for r in caplog.records if r.name == "app.settings" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "app.keys" and r.levelno == logging.WARNING]
     assert len(warnings) == 1  # once per launch, not per use
     assert "Production must set JWT_SECRET" in warnings[0].getMessage()
     assert first not in caplog.text

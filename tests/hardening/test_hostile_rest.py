@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.bounds import MAX_CLIENT_TEXT
 from app.concepts.throttling import Count
 from app.database import Client
+from app.protocol.bounds import MAX_CLIENT_TEXT
 from app.server.application import create_app
 from app.settings import Settings
 from syncs import all_routes

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import app.api.schema
-from app.engine import codes
+from app.protocol import codes
 
 from .conftest import AppProcess, running_apps
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from app.bounds import MAX_CLIENT_TEXT, MAX_LOGGED_NAME
 from app.concepts.throttling import Count
-from app.server.protocol import MAX_HEAD_BYTES
+from app.protocol.bounds import MAX_CLIENT_TEXT, MAX_LOGGED_NAME
+from app.server.http import MAX_HEAD_BYTES
 from tests.api.helpers import AUTHENTICATE, REGISTER, REQUESTS, USERS
 
 from .conftest import AppProcess, running_apps

@@ -14,8 +14,8 @@ import syncs
 from app.api.types import ErrorCode
 from app.concepts import ConceptDeclarationError, packages
 from app.concepts.outputs import error
-from app.engine import codes
-from app.engine.codes import Code
+from app.protocol import codes
+from app.protocol.codes import Code
 
 
 def test_every_declared_domain_code_is_a_graphql_error_code() -> None:

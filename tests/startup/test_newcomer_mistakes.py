@@ -19,7 +19,7 @@ from app.settings import Settings
 HEADER = """
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.routes import SESSION, Input, Route
 from syncs.shapes import error_response
 """
 

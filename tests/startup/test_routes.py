@@ -9,7 +9,7 @@ import pytest
 from graphql import GraphQLNonNull, GraphQLScalarType, get_named_type
 
 from app.api.schema import schema
-from app.engine.routes import SESSION, Input, Route
+from app.protocol.routes import SESSION, Input, Route
 from syncs import all_routes
 
 ROUTES = all_routes()

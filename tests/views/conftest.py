@@ -7,11 +7,11 @@ app builds (every concept and sync registered), without a database.
 from __future__ import annotations
 
 import pytest
-from api.conftest import start_api
 
 from app.engine import Engine
 from app.server.services import build_engine
 from app.settings import Settings
+from tests.api.conftest import start_api
 
 __all__ = ["app_engine", "start_api"]
 

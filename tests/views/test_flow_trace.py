@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from api.helpers import ME, REGISTER, Api, StartApi
 from pydantic import ValidationError
 
 from app.settings import Settings
+from tests.api.helpers import ME, REGISTER, Api, StartApi
 
 PASSWORD = "correct horse battery"
 REGISTER_ACTIONS = [

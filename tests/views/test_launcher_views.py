@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.engine import Engine
-from app.engine.specs import markdown, specifications, wiring_diagram
 from app.settings import Settings
+from app.views.specs import markdown, specifications, wiring_diagram
 
 ROOT = Path(__file__).resolve().parents[2]
 

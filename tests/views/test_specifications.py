@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine.concepts import Counter, Requesting, engine_with
 
 from app.engine import Engine, Frames, Sync, sync
 from app.engine.engine import CompiledSync
-from app.engine.specs import markdown, specification, wiring_diagram
+from app.views.specs import markdown, specification, wiring_diagram
+from tests.engine.concepts import Counter, Requesting, engine_with
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "syncs.md"

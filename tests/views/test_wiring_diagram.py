@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from engine import concepts as test_concepts
-
 from app.engine import Engine, Sync, sync
-from app.engine.specs import wiring_diagram
+from app.views.specs import wiring_diagram
+from tests.engine import concepts as test_concepts
 
 SUBGRAPH = re.compile(r"^    subgraph (\w+)$")
 NODE = re.compile(r'^        (\w+)\["(\w+)"\]$')

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from beanie import Document
 
-from app.settings import Settings, jwt_secret
+from app.keys import jwt_secret
+from app.settings import Settings
 
 from .concept import Sessioning
 from .documents import Session

@@ -19,7 +19,7 @@ from typing import TypedDict
 from beanie import SortDirection
 
 from app.engine import Secret
-from app.engine.codes import UNAUTHENTICATED, declare
+from app.protocol.codes import UNAUTHENTICATED, declare
 
 from ..outputs import SESSION_NOT_FOUND, Error, error
 from .documents import Session

@@ -26,7 +26,7 @@ from pymongo import UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from app.engine.codes import declare
+from app.protocol.codes import declare
 
 from ..outputs import RATE_LIMITED, Error, error
 from .documents import Count

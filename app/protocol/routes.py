@@ -45,6 +45,12 @@ SESSION = Input("session", optional=True, secret=True)
 the route's syncs answer UNAUTHENTICATED (or, for `me`, nobody)."""
 
 
+IMPLICIT = ("session", "client", "userAgent")
+"""Inputs the API layer gives every request (None when absent, so syncs can match
+"none"): the bearer token, the caller's address and User-Agent. Syncs may match them
+on any route."""
+
+
 class Route:
     """A path of `Requesting.request`, its inputs, and where the API exposes it:
     `rest` (`POST /api<path>`) and `graphql` (the field, e.g. `"Query.me"`)."""

@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.refusals import BAD_REQUEST, refusal
-from app.engine.codes import BAD_USER_INPUT
+from app.protocol.codes import BAD_USER_INPUT
 
 
 class BodyTooLarge(Exception):

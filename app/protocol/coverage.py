@@ -24,13 +24,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.engine.concepts import ActionSpec
+from app.engine.engine import CompiledSync, Engine
+from app.engine.errors import SyncDeclarationError
+from app.engine.matching import Pattern
+from app.engine.vars import Var
+
 from . import codes
-from .concepts import ActionSpec
-from .engine import CompiledSync, Engine
-from .errors import SyncDeclarationError
-from .matching import Pattern
 from .routes import Route
-from .vars import Var
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class RouteCheck:
                 ):
                     problems.append(
                         f"sync {compiled.name}: then {spec.qualname} answers code {code!r}, which is not "
-                        "declared (declare it with app.engine.codes.declare, e.g. in app/concepts/outputs.py)"
+                        "declared (declare it with app.protocol.codes.declare, e.g. in app/concepts/outputs.py)"
                     )
         return problems
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .status import SeenStatus
+from app.observability.status import SeenStatus
 
 logger = logging.getLogger("app.access")
 

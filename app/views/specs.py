@@ -10,9 +10,9 @@ import inspect
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .coverage import Coverage
-from .engine import CompiledSync, Engine
-from .vars import describe_pattern
+from app.engine.engine import CompiledSync, Engine
+from app.engine.vars import describe_pattern
+from app.protocol.coverage import Coverage
 
 
 def specification(compiled: CompiledSync) -> str:
