@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app import settings as settings_module
+from app import keys as keys_module
 from app.keys import jwt_secret
 from app.settings import Settings
 
@@ -177,7 +177,7 @@ def test_without_jwt_secret_a_private_key_file_is_generated_once(
 def test_concurrent_first_uses_agree_on_one_key(tmp_path: Path) -> None:
     path = tmp_path / "jwt_secret"
     with ThreadPoolExecutor(8) as pool:
-        keys = set(pool.map(lambda _: settings_module._read_or_create_secret(path), range(16)))
+        keys = set(pool.map(lambda _: keys_module._read_or_create_secret(path), range(16)))
     assert keys == {path.read_text().strip()}
 
 
