@@ -177,6 +177,12 @@ class Settings(BaseSettings):
     """Seconds in a throttling window: time is cut into windows this long, aligned to the
     clock, and counts start again in each (refused attempts wait for the next)."""
 
+    # --- Email -----------------------------------------------------------------------------
+    verify_email_ttl: PositiveInt = _DAY
+    """Seconds an email verification link works."""
+    reset_password_ttl: PositiveInt = 60 * 60
+    """Seconds a password reset link works."""
+
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False
     """Set in production deployments (the Docker image does): JWT_SECRET and MONGODB_URL

@@ -16,6 +16,7 @@ from beanie import Document
 
 from app.settings import Settings
 
+from .one_time_tokens import OneTimeTokens
 from .requesting import Requesting
 from .sessioning import Sessioning
 from .throttling import Throttling
@@ -81,6 +82,7 @@ DOCUMENTS = documents()
 __all__ = [
     "DOCUMENTS",
     "ConceptDeclarationError",
+    "OneTimeTokens",
     "Requesting",
     "Sessioning",
     "Throttling",

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from beanie import init_beanie
 from bson import ObjectId
-from pymongo import AsyncMongoClient, monitoring
 
-from app.concepts import DOCUMENTS, Sessioning, Throttling, UserAuthentication
+from app.concepts import Sessioning, Throttling, UserAuthentication
 from app.concepts.sessioning import TokenCodec
 from app.concepts.throttling import Count, Limit
 from app.concepts.user_authentication import PasswordHasher
 from app.server.services import start
 
 from .helpers import OTHER_SECRET, SECRET, fast_hasher, make_settings
+from .indexes import CommandRecorder, assert_served_by_indexes, recording, winning_stages
 
 USERS, SESSIONS, REQUESTS = "UserAuthentication.users", "Sessioning.sessions", "Requesting.requests"
 ATTEMPTS = Count.Settings.name
-SERVED = {"$in", "$lt", "$lte", "$gt", "$gte"}
-"""Conditions an index serves (as well as equality)."""
 REGISTER = "/UserAuthentication/register"
 AUTHENTICATE = "/UserAuthentication/authenticate"
 ORIGIN = {"client": "203.0.113.7", "userAgent": "test-agent/1.0"}  # the API adds these to every request
@@ -85,23 +81,6 @@ async def test_a_restart_with_a_rotated_key_keeps_sessions_and_a_new_key_ends_th
 # -- indexes ------------------------------------------------------------------------------------
 
 
-def stages(plan: Any) -> set[str]:
-    """Every stage named anywhere in an explained plan."""
-    if isinstance(plan, dict):
-        found = {plan["stage"]} if isinstance(plan.get("stage"), str) else set()
-        for value in plan.values():
-            found |= stages(value)
-        return found
-    if isinstance(plan, list):
-        return set().union(*(stages(item) for item in plan)) if plan else set()
-    return set()
-
-
-async def winning_stages(database: Any, collection: str, query: dict[str, Any], **options: Any) -> set[str]:
-    explained = await database.command("explain", {"find": collection, "filter": query, **options})
-    return stages(explained["queryPlanner"]["winningPlan"])
-
-
 async def test_the_collections_have_their_indexes(database: Any) -> None:
     users = await database[USERS].index_information()
     sessions = await database[SESSIONS].index_information()
@@ -147,52 +126,11 @@ async def test_each_kind_of_query_is_served_by_an_index(
     assert "IXSCAN" in found and "COLLSCAN" not in found, found
 
 
-@dataclass
-class Issued:
-    collection: str
-    query: dict[str, Any]
-    options: dict[str, Any]
-
-
-class CommandRecorder(monitoring.CommandListener):
-    """Keeps the filter of every read, update and delete sent to the database."""
-
-    def __init__(self) -> None:
-        self.issued: list[Issued] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        command, name = event.command, event.command_name
-        collection = command.get(name)
-        if name == "find":
-            options = {k: command[k] for k in ("sort", "hint") if k in command}
-            self.issued.append(Issued(collection, dict(command["filter"]), options))
-        elif name == "findAndModify":
-            self.issued.append(Issued(collection, dict(command["query"]), {}))
-        elif name in ("delete", "update"):
-            for statement in command["deletes" if name == "delete" else "updates"]:
-                options = {"hint": statement["hint"]} if "hint" in statement else {}
-                self.issued.append(Issued(collection, dict(statement["q"]), options))
-        elif name in ("aggregate", "count", "distinct"):
-            self.issued.append(Issued(collection, {"unexpected": name}, {}))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 @pytest.fixture
 async def recorded(database_url: str, db_name: str) -> AsyncIterator[tuple[Any, CommandRecorder]]:
     """The test's database through a client that records every command sent."""
-    recorder = CommandRecorder()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, event_listeners=[recorder], tz_aware=True)
-    try:
-        await init_beanie(database=client[db_name], document_models=DOCUMENTS)
-        recorder.issued.clear()
-        yield client[db_name], recorder
-    finally:
-        await client.close()
+    async with recording(database_url, db_name) as found:
+        yield found
 
 
 async def test_every_query_the_concepts_issue_is_served_by_an_index(
@@ -242,28 +180,7 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
 
     issued = recorder.issued
     assert len(issued) >= 20
-    indexes = {
-        collection: [spec["key"][0][0] for spec in (await database[collection].index_information()).values()]
-        for collection in (USERS, SESSIONS, ATTEMPTS)
-    }
-    for query in issued:
-        assert "unexpected" not in query.query, query
-        if "hint" in query.options:
-            assert next(iter(query.options["hint"])) in indexes[query.collection], query
-            served = query.query
-        else:
-            # An equality, `$in` or range on the first field of one of the collection's indexes...
-            served = {
-                key: value
-                for key, value in query.query.items()
-                if key in indexes[query.collection] and (not isinstance(value, dict) or set(value) <= SERVED)
-            }
-            assert served, query
-        # ...which the server does use. (Its explain reports COLLSCAN for a conjunction
-        # even when an index serves it, as for deleteByUser with `keep`; so the indexed
-        # part is explained on its own.)
-        found = await winning_stages(database, query.collection, served, **query.options)
-        assert "IXSCAN" in found and "COLLSCAN" not in found, (query, found)
+    await assert_served_by_indexes(database, issued)
     assert {(q.collection, tuple(sorted(q.query))) for q in issued} == {
         (USERS, ("key",)),
         (USERS, ("_id",)),

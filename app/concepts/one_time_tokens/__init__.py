@@ -1,0 +1,28 @@
+from datetime import timedelta
+
+from beanie import Document
+
+from app.settings import Settings
+
+from .concept import OneTimeTokens
+from .documents import OneTimeToken
+
+DOCUMENTS: list[type[Document]] = [OneTimeToken]
+
+VERIFY_EMAIL = "verify-email"
+RESET_PASSWORD = "reset-password"
+
+
+def lifetimes(settings: Settings) -> dict[str, timedelta]:
+    """Every purpose tokens are issued for, with how long its tokens last."""
+    return {
+        VERIFY_EMAIL: timedelta(seconds=settings.verify_email_ttl),
+        RESET_PASSWORD: timedelta(seconds=settings.reset_password_ttl),
+    }
+
+
+def create(settings: Settings) -> OneTimeTokens:
+    return OneTimeTokens(lifetimes(settings))
+
+
+__all__ = ["DOCUMENTS", "RESET_PASSWORD", "VERIFY_EMAIL", "OneTimeToken", "OneTimeTokens", "create", "lifetimes"]
