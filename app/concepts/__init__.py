@@ -16,6 +16,7 @@ from beanie import Document
 
 from app.settings import Settings
 
+from .email_addresses import EmailAddresses
 from .one_time_tokens import OneTimeTokens
 from .requesting import Requesting
 from .sessioning import Sessioning
@@ -82,6 +83,7 @@ DOCUMENTS = documents()
 __all__ = [
     "DOCUMENTS",
     "ConceptDeclarationError",
+    "EmailAddresses",
     "OneTimeTokens",
     "Requesting",
     "Sessioning",

@@ -1,0 +1,16 @@
+from beanie import Document
+
+from app.settings import Settings
+
+from .addresses import MAX_LENGTH, Address, parse
+from .concept import EmailAddresses
+from .documents import EmailAddress
+
+DOCUMENTS: list[type[Document]] = [EmailAddress]
+
+
+def create(settings: Settings) -> EmailAddresses:
+    return EmailAddresses()
+
+
+__all__ = ["DOCUMENTS", "MAX_LENGTH", "Address", "EmailAddress", "EmailAddresses", "create", "parse"]
