@@ -3,6 +3,7 @@
 from .client import Client, connect, ping, unavailable
 from .embedded import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
 from .supervisor import Supervisor, embedded_database_down
+from .write_concern import cheap
 
 __all__ = [
     "MEMORY",
@@ -10,6 +11,7 @@ __all__ = [
     "EmbeddedDatabase",
     "EmbeddedDatabaseError",
     "Supervisor",
+    "cheap",
     "connect",
     "embedded_database_down",
     "free_port",

@@ -10,6 +10,8 @@ from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from .write_concern import durable_options
+
 Client = AsyncMongoClient[dict[str, Any]]
 
 # Short timeouts: a request fails within ~1.5 s when the database is down, instead
@@ -33,7 +35,9 @@ async def connect(url: str, db_name: str, documents: Sequence[type[Document]]) -
     """A client for `url` with Beanie initialised on database `db_name` for
     `documents` (collections bound, indexes created).
 
-    Datetimes come back timezone-aware (UTC). Raises pymongo's errors (e.g.
+    Every write is durable before it is acknowledged (journaled, on a majority:
+    app.database.write_concern) unless `url` sets `w` or `journal` itself. Datetimes
+    come back timezone-aware (UTC). Raises pymongo's errors (e.g.
     ServerSelectionTimeoutError) if the database cannot be reached.
     """
     client: Client = AsyncMongoClient(
@@ -42,6 +46,7 @@ async def connect(url: str, db_name: str, documents: Sequence[type[Document]]) -
         connectTimeoutMS=_TIMEOUT_MS,
         timeoutMS=OPERATION_TIMEOUT_MS,
         tz_aware=True,
+        **durable_options(url),
     )
     try:
         await init_beanie(database=client[db_name], document_models=documents)

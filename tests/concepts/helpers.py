@@ -79,6 +79,8 @@ class GatedCollection:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.collection, name)
+        if name == "with_options":  # the same collection with another write concern: still gated
+            return lambda *args, **kwargs: GatedCollection(attribute(*args, **kwargs), self.method, self.gate)
         if name != self.method:
             return attribute
 

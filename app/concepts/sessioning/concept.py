@@ -18,6 +18,7 @@ from typing import TypedDict
 
 from beanie import SortDirection
 
+from app.database import cheap
 from app.engine import Secret
 from app.protocol.codes import UNAUTHENTICATED, declare
 
@@ -118,13 +119,14 @@ class Sessioning:
     async def touch(self, session: Secret) -> TouchedOut:
         """effects: records that the session was used now, unless that was recorded less
         than a minute ago. One atomic update of the session found by its id, so
-        concurrent touches write at most once a minute."""
+        concurrent touches write at most once a minute; written cheaply (not durable
+        before acknowledged): a crash may set `lastUsedAt` back a little."""
         claims = self.tokens.decode(session)
         if claims is None:
             return {"touched": False}
         now = self.clock()
         stale = {"$lte": [{"$ifNull": ["$last_used", None]}, now - self.TOUCH_EVERY]}
-        result = await Session.get_pymongo_collection().update_one(
+        result = await cheap(Session.get_pymongo_collection()).update_one(
             {"_id": claims["sid"]}, [{"$set": {"last_used": {"$cond": [stale, now, "$last_used"]}}}]
         )
         return {"touched": result.modified_count == 1}

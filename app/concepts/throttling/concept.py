@@ -26,6 +26,7 @@ from pymongo import UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from app.database import cheap
 from app.protocol.codes import declare
 
 from ..outputs import RATE_LIMITED, Error, error
@@ -48,6 +49,12 @@ when windows are longer): an attempt that read the clock just before its window
 ended still counts in that window, and another server's clock may run ahead."""
 
 _log = logging.getLogger(__name__)
+
+
+def _counts_collection() -> AsyncCollection[Any]:
+    """The counts, written cheaply (not durable before acknowledged): a crash that loses
+    the last few counts gives a guesser a few more tries, as a window's end does."""
+    return cheap(Count.get_pymongo_collection())
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ class Throttling:
             counted.append((key_id, limit.attempts))
         if not counted:
             return {"kind": kind, "key": key, "at": now}
-        allowed = await _count_all(Count.get_pymongo_collection(), counted)
+        allowed = await _count_all(_counts_collection(), counted)
         await self._sweep(now)
         return {"kind": kind, "key": key, "at": now} if allowed else _RATE_LIMITED
 
@@ -153,9 +160,7 @@ class Throttling:
         if counted:
             cleared = [key_id] if key_id is not None else []
             remaining = {"$cond": [{"$in": ["$_id", cleared]}, 0, {"$max": [0, {"$subtract": ["$attempts", 1]}]}]}
-            await Count.get_pymongo_collection().update_many(
-                {"_id": {"$in": counted}}, [{"$set": {"attempts": remaining}}]
-            )
+            await _counts_collection().update_many({"_id": {"$in": counted}}, [{"$set": {"attempts": remaining}}])
         return {"kind": kind, "key": key}
 
     async def _sweep(self, now: datetime) -> None:
@@ -167,7 +172,7 @@ class Throttling:
         if self._next_sweep is not None and now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_EVERY
-        collection = Count.get_pymongo_collection()
+        collection = _counts_collection()
         ended = {"_id": {"$lt": _stamp(now - self._kept)}}
         try:
             found = collection.find(ended, {"_id": 1}, hint=[("_id", 1)], limit=SWEPT_AT_ONCE)
