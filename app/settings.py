@@ -61,6 +61,15 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _proxies(value: Any) -> Any:
+    """A number of proxies, or a boolean: true is one, false none."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "false", "no", "off"):
+        return int(value.strip().lower() in ("true", "yes", "on"))
+    return value
+
+
 def _list(value: Any) -> Any:
     """A JSON list, or the comma-separated items people write at a shell."""
     if isinstance(value, str):
@@ -162,8 +171,16 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_list)] = []
     """Origins allowed to call the API from a browser (a JSON list or comma-separated);
     none = same origin only."""
-    trust_proxy: bool = False
-    """Take the client address from X-Forwarded-For (set only behind a proxy that writes it)."""
+    trust_proxy: Annotated[int, Field(ge=0, le=10), BeforeValidator(_proxies)] = 0
+    """The proxies in front of the app, each appending the address it was reached from to
+    X-Forwarded-For: the client address is the entry that many from the end (over every
+    X-Forwarded-For line). `true` is 1; `false` (0): the socket's peer, and the header is ignored."""
+    head_timeout: PositiveFloat = 10.0
+    """Seconds a request's head (request line and headers) may take from its first byte
+    (from the connection's start, for its first request): 408 and the connection closed beyond."""
+    body_timeout: PositiveFloat = 10.0
+    """Seconds in which a request body must send at least 1 KiB more (or end): 408 and the
+    connection closed otherwise."""
 
     # --- Login throttling ------------------------------------------------------------------
     throttle_username_failures: PositiveInt = 5

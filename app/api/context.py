@@ -17,14 +17,20 @@ from .errors import ApiError, raise_request_error
 from .handler import RequestHandler
 
 
-def client_address(request: Request, *, trust_proxy: bool) -> str | None:
-    """Who is calling: the socket's peer, or behind a trusted proxy the last
-    X-Forwarded-For entry: the one our proxy appended (the address that connected to
-    it). Earlier entries are whatever the client chose to send."""
-    if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()[:MAX_CLIENT_TEXT]
-        if forwarded:
-            return forwarded
+def client_address(request: Request, *, proxies: int) -> str | None:
+    """Who is calling: the socket's peer, or behind `proxies` proxies that each append
+    the address they were reached from to X-Forwarded-For, the entry `proxies` from the
+    end over every line of the header (one proxy: the last, the one it appended). Earlier
+    entries are whatever the client chose to send."""
+    if proxies:
+        entries = [
+            entry.strip()
+            for line in request.headers.getlist("x-forwarded-for")
+            for entry in line.split(",")
+            if entry.strip()
+        ]
+        if entries:
+            return entries[max(len(entries) - proxies, 0)][:MAX_CLIENT_TEXT]
     return request.client.host if request.client else None
 
 

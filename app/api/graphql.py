@@ -66,7 +66,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return Context(
             handler=request.app.state.handler,
             session=bearer_token(request),
-            client=client_address(request, trust_proxy=settings.trust_proxy),
+            client=client_address(request, proxies=settings.trust_proxy),
             user_agent=user_agent(request),
             state=request.state,
             debug_flows=settings.debug_flows,

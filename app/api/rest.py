@@ -93,7 +93,7 @@ async def endpoint(request: Request) -> JSON:
     except (ValueError, RecursionError) as invalid:
         message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
         return _rejected(request, path, 400, message, BAD_USER_INPUT, started)
-    inputs["client"] = client_address(request, trust_proxy=request.app.state.settings.trust_proxy)
+    inputs["client"] = client_address(request, proxies=request.app.state.settings.trust_proxy)
     inputs["userAgent"] = user_agent(request)
     response = await request.app.state.handler.handle(path, inputs)
     request.state.flows = [response.flow]

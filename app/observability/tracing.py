@@ -11,7 +11,7 @@ when OTEL_EXPORTER_OTLP_ENDPOINT is set: unset, nothing here runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,11 +47,14 @@ def start_traces(endpoint: str, service_name: str) -> Traces:
 class Tracing:
     """ASGI middleware: continues the caller's W3C `traceparent`, then records the request."""
 
-    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
+    def __init__(self, app: ASGIApp, tracer: Tracer, paths: Collection[str]) -> None:
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         self.app = app
         self.tracer = tracer
+        self.paths = frozenset(paths)
+        """The declared paths: a span is named `<method> <path>` only for these, else `<method>`,
+        so a client cannot choose the names (and their number) a tracing backend stores."""
         self.propagator = TraceContextTextMapPropagator()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,7 +80,7 @@ class Tracing:
         }
         if state.get("operation"):
             attributes["graphql.operation.name"] = state["operation"]
-        name = f"{scope['method']} {scope['path']}" if status != 404 else scope["method"]
+        name = f"{scope['method']} {scope['path']}" if scope["path"] in self.paths else scope["method"]
         span = self.tracer.start_span(
             name,
             context=self.propagator.extract(headers),

@@ -9,23 +9,41 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.api import flows, graphiql, rest
 from app.api.graphql import graphql_endpoint
+from app.api.refusals import refusal
 from app.database import EmbeddedDatabase, embedded_database_down, ping
 from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
 from app.observability.tracing import Tracing, start_traces
+from app.protocol.codes import INTERNAL_SERVER_ERROR
 from app.settings import Settings
 from syncs import all_routes
 
 from . import services
 from .middleware.access_log import AccessLog
-from .middleware.headers import SecurityHeaders
+from .middleware.headers import NO_STORE, NOSNIFF, SecurityHeaders
 from .middleware.limits import BodyLimit, JsonOnly
+
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client left before sending its whole body: nothing to answer, and no error of
+    ours. The access log's line says 499 (nginx's "client closed request")."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Starlette's last-resort 500, answered outside every middleware: in the API's shape
+    and with the headers every response carries. (The exception is still logged.)"""
+    response = refusal(request.url.path, 500, "Internal server error.", INTERNAL_SERVER_ERROR)
+    response.headers.update({key.decode(): value.decode() for key, value in (NOSNIFF, NO_STORE)})
+    return response
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -37,6 +55,12 @@ async def healthz(request: Request) -> PlainTextResponse:
 async def readyz(request: Request) -> JSONResponse:
     ready = await ping(request.app.state.services.client)
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+
+
+def declared_paths(routes: list[Route]) -> frozenset[str]:
+    """Every path a route declares, REST paths as `/api/<path>`: the only paths a span is named after."""
+    fixed = {route.path for route in routes if "{" not in route.path}
+    return frozenset(fixed | {f"/api{route.path}" for route in all_routes() if route.rest})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -84,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(JsonOnly),
     ]
     if traces is not None:
-        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer))
+        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes)))
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -94,6 +118,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["Authorization", "Content-Type"],
             )
         )
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={ClientDisconnect: client_gone, Exception: internal_error},
+    )
     app.state.settings = settings
     return app

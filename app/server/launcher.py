@@ -52,6 +52,10 @@ def serve() -> None:
             access_log=False,
             server_header=False,
             http="app.server.http:BoundedHeadProtocol",
+            # The client address is the socket's peer unless TRUST_PROXY says how many
+            # proxies to look through (app.api.context): uvicorn's own reading of
+            # X-Forwarded-For trusts any client on loopback and takes its first line only.
+            proxy_headers=False,
             log_config=None,
         )
 

@@ -172,3 +172,19 @@ async def test_without_an_endpoint_nothing_traces(start_api: StartApi) -> None:
     async with start_api() as api:
         await api.register("ada", PASSWORD)
         assert not [m for m in api.app.user_middleware if m.cls is Tracing]
+
+
+async def test_span_names_are_declared_paths_never_a_clients(start_api: StartApi, receiver: Receiver) -> None:
+    chosen = "/api/" + "x" * 40
+    async with start_api(otel_exporter_otlp_endpoint=receiver.url) as api:
+        answers = [
+            (await api.http.get(chosen)).status_code,  # 405: /api/* takes POST only
+            (await api.http.post(chosen, content=b"{}", headers={"Content-Type": "text/plain"})).status_code,  # 415
+            (await api.http.post(chosen, json={})).status_code,  # 404
+            (await api.http.put("/graphql")).status_code,  # 405 on a declared path
+            (await api.http.post("/api/me", content=b"{}", headers={"Content-Type": "text/plain"})).status_code,
+        ]
+
+    assert answers == [405, 415, 404, 405, 415]
+    names = [span.name for span in receiver.spans if span.kind == SpanMessage.SPAN_KIND_SERVER]
+    assert sorted(names) == sorted(["GET", "POST", "POST", "PUT /graphql", "POST /api/me"]), names

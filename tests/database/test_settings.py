@@ -186,3 +186,20 @@ def test_a_truncated_key_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="delete it"):
         jwt_secret(load())
+
+
+@pytest.mark.parametrize(
+    ("value", "proxies"), [("true", 1), ("TRUE", 1), ("false", 0), ("0", 0), ("1", 1), ("2", 2), ("yes", 1)]
+)
+def test_trust_proxy_is_a_number_of_proxies_or_a_boolean(
+    monkeypatch: pytest.MonkeyPatch, value: str, proxies: int
+) -> None:
+    monkeypatch.setenv("TRUST_PROXY", value)
+    assert load().trust_proxy == proxies
+
+
+@pytest.mark.parametrize("value", ["maybe", "-1", "11"])
+def test_trust_proxy_refuses_anything_else(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("TRUST_PROXY", value)
+    with pytest.raises(ValidationError, match="trust_proxy"):
+        load()

@@ -130,3 +130,23 @@ async def test_behind_a_trusted_proxy_a_client_cannot_escape_the_address_limit_b
             await fail_as(api, [username], address=f"10.0.0.{i}, {real}")
 
         assert await attempt(api, "nobody", "a wrong password", address=f"10.0.1.1, {real}") == "RATE_LIMITED"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"), [(0, "127.0.0.1"), (1, "192.0.2.3"), (2, "192.0.2.2"), (5, "192.0.2.1")]
+)
+async def test_the_client_address_is_the_entry_as_far_from_the_end_as_there_are_proxies(
+    start_api: StartApi, proxies: int, expected: str
+) -> None:
+    """Over every X-Forwarded-For line, as if each proxy had added a line of its own; with
+    fewer entries than proxies, the first (the farthest proxy's)."""
+    async with start_api(trust_proxy=proxies) as api:
+        response = await api.http.post(
+            "/api/UserAuthentication/register",
+            json={"username": "alice", "password": "correct horse"},
+            headers=[("X-Forwarded-For", "192.0.2.1, 192.0.2.2"), ("X-Forwarded-For", "192.0.2.3")],
+        )
+        token = response.json()["session"]
+        sessions = await api.gql("{ sessions { client } }", token=token)
+
+    assert sessions["data"]["sessions"] == [{"client": expected}]
