@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     """The `iss` claim written and required, so tokens of other services don't pass."""
     session_ttl: PositiveInt = 7 * _DAY
     """Seconds a session (and its tokens) lasts."""
+    sessions_per_user: PositiveInt = 100
+    """Live sessions one user may have: a new session beyond ends their least recently used one."""
 
     # --- Requests -----------------------------------------------------------------
     requesting_timeout: PositiveFloat = 10.0

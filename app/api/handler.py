@@ -162,7 +162,9 @@ class RequestHandler:
         failed = "error" in body
         if self.journal is None:
             return
-        if not self.journal.policy.keeps(failed=failed, read=not changed_state(flow, self.bookkeeping)):
+        client = inputs.get("client")
+        read = not changed_state(flow, self.bookkeeping)
+        if not self.journal.keeps(failed=failed, read=read, client=client if isinstance(client, str) else None):
             return
         now = datetime.now(UTC)
         self.journal.add(

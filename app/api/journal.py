@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -41,6 +44,61 @@ class JournalPolicy:
         return random.random() < self.sample_queries
 
 
+class FailureSampler:
+    """Which failures of each client address the journal keeps: all of them up to a rate,
+    then one in ONE_IN, so a client failing on purpose cannot fill the collection.
+
+    A bucket per address holds BURST failures and refills at BURST an hour; a failure
+    takes one, and one that finds the bucket empty is kept only if it is the ONE_IN-th
+    since. So n failures from one address over h hours keep at most BURST * (1 + h) + n /
+    ONE_IN records: a flood of 3000 within the hour, at most 230. The table remembers
+    the ADDRESSES addresses seen last (an address forgotten comes back with a full bucket,
+    as after an hour's quiet), so its memory is bounded too.
+    """
+
+    BURST: Final = 100
+    ONE_IN: Final = 100
+    ADDRESSES: Final = 10_000
+    HOUR: Final = 3600.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._buckets: OrderedDict[str | None, _Bucket] = OrderedDict()
+
+    def keeps(self, client: str | None) -> bool:
+        now = self.clock()
+        bucket = self._buckets.pop(client, None)
+        if bucket is None:
+            bucket = _Bucket(float(self.BURST), now)
+        bucket.tokens = min(float(self.BURST), bucket.tokens + (now - bucket.at) * self.BURST / self.HOUR)
+        bucket.at = now
+        if bucket.tokens == self.BURST:
+            bucket.over = 0  # an hour's quiet: a later flood is a new one
+        self._buckets[client] = bucket
+        if len(self._buckets) > self.ADDRESSES:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return True
+        if bucket.over == 0:
+            logger.warning(
+                "journal: over %d failures from %s within the hour; keeping one in %d of its failures",
+                self.BURST,
+                client or "an unknown address",
+                self.ONE_IN,
+            )
+        bucket.over += 1
+        return bucket.over % self.ONE_IN == 0
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: float
+    over: int = 0
+    """Failures that found the bucket empty since it was last full (every ONE_IN-th is kept)."""
+
+
 class RequestJournal:
     """Buffers request records and inserts them in batches.
 
@@ -56,12 +114,20 @@ class RequestJournal:
         self, policy: JournalPolicy = JournalPolicy(), *, batch: int = 500, delay: float = 0.25, limit: int = 20_000
     ) -> None:
         self.policy = policy
+        self.failures = FailureSampler()
         self._batch = batch
         self._delay = delay
         self._limit = limit
         self._buffer: list[RequestRecord] = []
         self._flusher: asyncio.Task[None] | None = None
         self.dropped = 0
+
+    def keeps(self, *, failed: bool, read: bool, client: str | None) -> bool:
+        """Whether to keep a request: by the policy, and under `default` a failure only
+        as the client's address is allowed (FailureSampler)."""
+        if not self.policy.keeps(failed=failed, read=read):
+            return False
+        return not failed or self.policy.mode == "all" or self.failures.keeps(client)
 
     def add(self, record: RequestRecord) -> None:
         if len(self._buffer) >= self._limit:

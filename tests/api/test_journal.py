@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import json_util
 
+from app.api.journal import FailureSampler
+
 from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, REQUESTS, SESSIONS, Api, StartApi
 from .test_users import USERNAME
 
@@ -127,3 +129,67 @@ async def test_no_record_kept_holds_a_secret(start_api: StartApi, setting: str, 
         for part in (record["inputs"], record["response"]):
             for key in {"password", "oldPassword", "newPassword", "session"} & set(part):
                 assert part[key] in ("***", None), record
+
+
+# -- a flood of failures ------------------------------------------------------------------------
+
+
+class StillTime:
+    """A monotonic clock that stands still until moved."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_flood_of_failures_from_one_address_is_kept_in_full_up_to_the_burst_then_sampled() -> None:
+    clock = StillTime()
+    sampler = FailureSampler(clock)
+
+    flood = sum(sampler.keeps("198.51.100.7") for _ in range(3000))
+    other = sum(sampler.keeps("198.51.100.8") for _ in range(100))
+
+    assert flood == FailureSampler.BURST + (3000 - FailureSampler.BURST) // FailureSampler.ONE_IN  # 129
+    assert flood <= 300
+    assert other == 100  # another address is not affected
+
+
+def test_the_full_rate_comes_back_as_the_hour_passes() -> None:
+    clock = StillTime()
+    sampler = FailureSampler(clock)
+    assert sum(sampler.keeps("a") for _ in range(FailureSampler.BURST)) == FailureSampler.BURST
+    assert not sampler.keeps("a")
+
+    clock.now += 36  # a hundredth of an hour: one failure's worth
+    assert [sampler.keeps("a"), sampler.keeps("a")] == [True, False]
+
+    clock.now += 3600
+    assert sum(sampler.keeps("a") for _ in range(FailureSampler.BURST)) == FailureSampler.BURST
+
+
+def test_the_table_of_addresses_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FailureSampler, "ADDRESSES", 3)
+    sampler = FailureSampler(StillTime())
+    for address in ("a", "b", "c", "d"):
+        sampler.keeps(address)
+
+    assert len(sampler._buckets) == 3
+    assert "a" not in sampler._buckets  # the one seen longest ago goes first
+
+
+async def test_under_default_a_failure_is_kept_per_address_and_under_all_every_one(start_api: StartApi) -> None:
+    for setting, expected in (("default", 1 + 10 // FailureSampler.ONE_IN), ("all", 10)):
+        async with start_api(requesting_journal=setting) as api:
+            monkeypatch_burst(api, 1)
+            for _ in range(10):
+                assert (await api.rest("/logout", {"session": "nope"})).status_code == 401
+            await api.flush()
+            assert await api.count(REQUESTS, {"path": "/logout"}) == expected, setting
+            await api.mongo[api.db_name][REQUESTS].delete_many({})
+
+
+def monkeypatch_burst(api: Api, burst: int) -> None:
+    """This app's sampler with a smaller burst (its bucket is made on the first failure)."""
+    api.app.state.services.journal.failures.BURST = burst

@@ -115,9 +115,11 @@ class StillClock:
         self.now += by
 
 
-def ticking_clock() -> Callable[[], datetime]:
+def ticking_clock(behind: timedelta = timedelta(0)) -> Callable[[], datetime]:
     """A clock that is a second later at every reading: concurrent actions never share
-    a time, so a write that should not happen is never hidden as a no-op."""
-    start = datetime.now(UTC).replace(microsecond=0)
+    a time, so a write that should not happen is never hidden as a no-op. Started
+    `behind` the real time, its sessions' tokens are not issued in the future (which
+    token decoding refuses)."""
+    start = datetime.now(UTC).replace(microsecond=0) - behind
     readings = iter(range(1_000_000))
     return lambda: start + timedelta(seconds=next(readings))

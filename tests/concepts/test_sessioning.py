@@ -504,3 +504,55 @@ async def test_of_two_concurrent_revokes_of_one_session_exactly_one_succeeds(
     assert [out for out in outs if "error" not in out] == [{"id": handle}]
     assert [code(out) for out in outs if "error" in out] == ["SESSION_NOT_FOUND"]
     assert await database[SESSIONS].count_documents({}) == 0
+
+
+# -- at most so many sessions per user -------------------------------------------------------------
+
+
+PAST = timedelta(minutes=10)
+
+
+async def live(sessioning: Sessioning, tokens: list[str]) -> list[bool]:
+    return [await user_of(sessioning, token) is not None for token in tokens]
+
+
+async def test_a_session_beyond_the_limit_ends_the_users_least_recently_used(database: Any) -> None:
+    sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL, clock=ticking_clock(PAST), per_user=3)
+    first, second, third = [(await sessioning.create(user="u1"))["session"] for _ in range(3)]
+    others = [(await sessioning.create(user="u2"))["session"] for _ in range(3)]
+    stale = datetime.now(UTC) - timedelta(hours=1)
+    await database[SESSIONS].update_many({}, {"$set": {"last_used": stale}})
+    assert await sessioning.touch(session=first) == {"touched": True}  # used again: now the most recent
+
+    fourth = (await sessioning.create(user="u1"))["session"]
+    fifth = (await sessioning.create(user="u1"))["session"]
+
+    assert await live(sessioning, [first, second, third, fourth, fifth]) == [True, False, False, True, True]
+    assert await live(sessioning, others) == [True] * 3  # another user's are theirs
+    assert await database[SESSIONS].count_documents({"user": "u1"}) == 3
+
+
+async def test_the_default_limit_is_a_hundred() -> None:
+    assert Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL).per_user == 100
+
+
+@pytest.mark.parametrize("gated", ["find_one", "delete_many"])
+async def test_concurrent_sessions_beyond_the_limit_leave_the_most_recent_few(
+    database: Any, monkeypatch: pytest.MonkeyPatch, gated: str
+) -> None:
+    """Twelve logins at once for a user with a limit of four. `find_one`: every session
+    is inserted before any create looks for sessions beyond the limit; `delete_many`:
+    every create has read what to delete before any deletes. Either way the four most
+    recent remain, and every other is revoked."""
+    sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=TTL, clock=ticking_clock(PAST), per_user=4)
+    old = [(await sessioning.create(user="u1"))["session"] for _ in range(4)]
+    GatedCollection.install(monkeypatch, Session, gated, parties=12)
+
+    outs = await asyncio.gather(*(sessioning.create(user="u1") for _ in range(12)))
+    monkeypatch.undo()  # the checks below read through the collection too
+
+    created = sorted([(claims_of(out["session"])["iat"], out["session"]) for out in outs], key=lambda pair: pair[0])
+    newest = [token for _, token in created[-4:]]
+    assert await database[SESSIONS].count_documents({"user": "u1"}) == 4
+    assert await live(sessioning, newest) == [True] * 4
+    assert await live(sessioning, [token for _, token in created[:-4]] + old) == [False] * 12

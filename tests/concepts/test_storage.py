@@ -157,6 +157,9 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     await ua._getUsername(user=other)
     await ua._getUserByUsername(username="BOB")
     tokens = [(await sessioning.create(user=user))["session"] for _ in range(3)]
+    capped = Sessioning(TokenCodec([SECRET], "concept-auth"), timedelta(hours=1), per_user=1)
+    for _ in range(2):
+        await capped.create(user=other)  # the second ends the first
     await sessioning._getUser(session=tokens[0])
     await sessioning.delete(session=tokens[0])
     await sessioning.delete(session=tokens[0])

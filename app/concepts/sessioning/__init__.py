@@ -21,7 +21,11 @@ def signing_keys(settings: Settings) -> list[str]:
 
 
 def create(settings: Settings) -> Sessioning:
-    return Sessioning(TokenCodec(signing_keys(settings), settings.jwt_issuer), timedelta(seconds=settings.session_ttl))
+    return Sessioning(
+        TokenCodec(signing_keys(settings), settings.jwt_issuer),
+        timedelta(seconds=settings.session_ttl),
+        per_user=settings.sessions_per_user,
+    )
 
 
 __all__ = ["DOCUMENTS", "Session", "Sessioning", "TokenCodec", "create", "signing_keys"]

@@ -79,6 +79,9 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+_LEAST_RECENT_LAST = [("last_used", -1), ("created", -1), ("_id", -1)]
+"""The order sessions are kept in when a user has too many: one total order, so every trim agrees."""
+
 _USER_ROW = dict.fromkeys(("user", "handle", "expires", "last_used", "created"), 1)
 """What `_getUser` reads of a session: on every protected request, straight from the
 driver, as a parsed Beanie model would cost more than the read."""
@@ -90,14 +93,19 @@ class Sessioning:
     TOUCH_EVERY = timedelta(minutes=1)
     """`lastUsedAt` moves at most this often: a busy session costs one write per interval."""
 
-    def __init__(self, tokens: TokenCodec, ttl: timedelta, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, tokens: TokenCodec, ttl: timedelta, clock: Callable[[], datetime] = utc_now, *, per_user: int = 100
+    ) -> None:
         self.tokens = tokens
         self.ttl = ttl
         self.clock = clock
+        self.per_user = per_user
+        """Live sessions a user may have: a new one beyond ends the least recently used."""
 
     async def create(self, user: str, client: str | None = None, userAgent: str | None = None) -> SessionOut | Error:
         """effects: starts a session for the user, expiring after the configured TTL,
-        noting where it was created from (the User-Agent cut to 256 characters)."""
+        noting where it was created from (the User-Agent cut to 256 characters); if the
+        user then has more than `per_user` sessions, ends the least recently used ones."""
         if not isinstance(user, str) or not user:
             return error(INVALID_USER, "A session needs a user.")
         now = self.clock()
@@ -113,8 +121,25 @@ class Sessioning:
             user_agent=agent[:USER_AGENT_LENGTH] if agent else None,
         )
         await session.insert()
+        await self._keep_most_recent(user)
         token = self.tokens.encode(session.id, user, now, session.expires)
         return {"session": token, "expiresAt": session.expires}
+
+    async def _keep_most_recent(self, user: str) -> None:
+        """Delete all but the user's `per_user` most recently used sessions (ties: the most
+        recently created). Not check-then-act: each create, after its insert, deletes what
+        ranks beyond the limit in what it reads, by one fixed order, so whatever the
+        interleaving of concurrent creates, once they are done at most `per_user` remain,
+        and they are the most recently used (a trim that read less than all deletes only
+        what would rank beyond the limit among all too)."""
+        collection = Session.get_pymongo_collection()
+        # Usually nothing to do: the (user, created) index says so without reading sessions.
+        if await collection.find_one({"user": user}, {"_id": 1}, sort=[("created", -1)], skip=self.per_user) is None:
+            return
+        ranked = collection.find({"user": user}, {"_id": 1}, sort=_LEAST_RECENT_LAST, skip=self.per_user)
+        beyond = [found["_id"] async for found in ranked]
+        if beyond:
+            await collection.delete_many({"_id": {"$in": beyond}})
 
     async def touch(self, session: Secret) -> TouchedOut:
         """effects: records that the session was used now, unless that was recorded less
