@@ -219,3 +219,13 @@ async def test_concurrent_registrations_of_one_name_in_two_cases_make_one_user(a
     assert sorted(result["__typename"] for result in results) == ["AuthSuccess", "UserError", "UserError", "UserError"]
     assert {result["code"] for result in results if result["__typename"] == "UserError"} == {"USERNAME_TAKEN"}
     assert await api.count(USERS) == 1
+
+
+async def test_a_password_registered_composed_logs_in_typed_decomposed(api: Api) -> None:
+    """NIST SP 800-63B: "é" as one code point or as "e" plus a combining accent is one password."""
+    user, _ = await api.register("amelie", "caf\u00e9 cr\u00e8me")
+
+    response = await api.rest("/login", {"username": "amelie", "password": "cafe\u0301 cre\u0300me"})
+
+    assert response.status_code == 200, response.text
+    assert (await api.me(response.json()["session"])) == {"id": user, "username": "amelie"}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -214,7 +216,7 @@ async def test_the_stored_hash_is_argon2id_and_never_the_password(database: Any)
 
     assert document["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in str(document)
-    assert set(document) == {"_id", "username", "key", "password_hash", "version", "created", "updated"}
+    assert set(document) == {"_id", "username", "key", "password_hash", "normalized", "version", "created", "updated"}
 
 
 async def test_same_password_gives_different_hashes(database: Any, ua: UserAuthentication) -> None:
@@ -523,3 +525,102 @@ async def test_the_user_document_maps_the_collection(database: Any, ua: UserAuth
     found = await User.get(ObjectId(user))
 
     assert found is not None and found.key == "wendy" and found.username == "wendy"
+
+
+# -- passwords in one Unicode form -----------------------------------------------------------------
+
+COMPOSED = "caf\u00e9 au lait"  # é as one code point
+DECOMPOSED = "cafe\u0301 au lait"  # e and a combining acute accent
+FULL_WIDTH = "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11\uff12\uff13"  # password123, full width
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed"),
+    [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED), (FULL_WIDTH, PASSWORD), (PASSWORD, FULL_WIDTH)],
+    ids=["composed, typed decomposed", "decomposed, typed composed", "full width, typed ascii", "ascii, typed full"],
+)
+async def test_a_password_is_the_same_in_any_unicode_form(ua: UserAuthentication, registered: str, typed: str) -> None:
+    user = (await ua.register(username="zoe", password=registered))["user"]
+
+    assert await ua.authenticate(username="zoe", password=typed) == {"user": user, "version": 0}
+    assert "user" in await ua.changePassword(user=user, oldPassword=typed, newPassword=DECOMPOSED)
+    assert await ua.authenticate(username="zoe", password=COMPOSED) == {"user": user, "version": 1}
+
+
+async def test_the_hash_is_of_the_nfkc_form(database: Any, ua: UserAuthentication) -> None:
+    await ua.register(username="zoe", password=DECOMPOSED)
+    document = await stored(database, "zoe")
+
+    assert document["normalized"] is True
+    assert (await PasswordHasher().verify(COMPOSED, document["password_hash"]))[0]
+    assert not (await PasswordHasher().verify(DECOMPOSED, document["password_hash"]))[0]
+
+
+async def test_the_length_rule_counts_the_password_as_typed(ua: UserAuthentication) -> None:
+    """Eight code points as typed, four once composed: clients count what they send."""
+    typed = "e\u0301" * 4
+    assert len(typed) == 8 and len(unicodedata.normalize("NFKC", typed)) == 4
+
+    assert "user" in await ua.register(username="zoe", password=typed)
+
+
+async def legacy_user(database: Any, hasher: PasswordHasher, password: str) -> str:
+    """A user stored before normalisation: its hash is of the password as typed, and it
+    has no `normalized` field."""
+    now = datetime.now(UTC)
+    result = await database[USERS].insert_one(
+        {
+            "username": "old",
+            "key": "old",
+            "password_hash": await hasher.hash(password),
+            "version": 0,
+            "created": now,
+            "updated": now,
+        }
+    )
+    return str(result.inserted_id)
+
+
+async def test_a_hash_of_an_unnormalised_password_keeps_working_and_is_upgraded_at_login(database: Any) -> None:
+    hasher = CountingHasher(memory_kib=1024, time_cost=1)
+    ua = UserAuthentication(hasher)
+    user = await legacy_user(database, hasher, DECOMPOSED)
+    before = await stored(database, "old")
+
+    hasher.reset()
+    assert code(await ua.authenticate(username="old", password=COMPOSED)) == "INVALID_CREDENTIALS"  # as before
+    assert len(hasher.verified) == 1  # one verification, like any login
+    assert await stored(database, "old") == before
+
+    assert await ua.authenticate(username="old", password=DECOMPOSED) == {"user": user, "version": 0}  # as typed
+    after = await stored(database, "old")
+    assert after["normalized"] is True and after["password_hash"] != before["password_hash"]
+    assert (await hasher.verify(COMPOSED, after["password_hash"]))[0]
+
+    for typed in (COMPOSED, DECOMPOSED):  # from now on, any form
+        assert await ua.authenticate(username="old", password=typed) == {"user": user, "version": 0}
+
+
+async def test_an_ascii_legacy_hash_is_marked_normalised_without_hashing_again(database: Any) -> None:
+    hasher = CountingHasher(memory_kib=1024, time_cost=1)
+    ua = UserAuthentication(hasher)
+    await legacy_user(database, hasher, PASSWORD)
+    before = await stored(database, "old")
+
+    assert "user" in await ua.authenticate(username="old", password=PASSWORD)
+
+    after = await stored(database, "old")
+    assert after["normalized"] is True and after["password_hash"] == before["password_hash"]
+
+
+async def test_change_password_checks_a_legacy_old_password_as_typed(database: Any) -> None:
+    hasher = fast_hasher()
+    ua = UserAuthentication(hasher)
+    user = await legacy_user(database, hasher, DECOMPOSED)
+
+    assert code(await ua.changePassword(user=user, oldPassword=COMPOSED, newPassword=PASSWORD)) == (
+        "INVALID_CREDENTIALS"
+    )
+    assert "user" in await ua.changePassword(user=user, oldPassword=DECOMPOSED, newPassword=FULL_WIDTH)
+    assert (await stored(database, "old"))["normalized"] is True
+    assert await ua.authenticate(username="old", password=PASSWORD) == {"user": user, "version": 1}

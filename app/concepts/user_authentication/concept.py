@@ -29,7 +29,7 @@ from ..outputs import (
     error,
 )
 from .documents import User, UserName
-from .passwords import PasswordHasher
+from .passwords import PasswordHasher, normalized
 
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 PASSWORD_LENGTH = range(8, 257)
@@ -111,6 +111,13 @@ def _find_user(criteria: dict[str, Any], *fields: str) -> Awaitable[dict[str, An
     return User.get_pymongo_collection().find_one(criteria, dict.fromkeys(("_id", *fields), 1))
 
 
+def _as_stored(password: str, normalized_hash: bool) -> str:
+    """The form of `password` its user's hash was made of: NFKC, or as typed for a hash from
+    before normalisation (which keeps working exactly as before, until the next login
+    replaces it). One verification either way, so no login costs more than another."""
+    return normalized(password) if normalized_hash else password
+
+
 def _at_version(version: int) -> dict[str, object]:
     """The filter for credentials still at `version` (users stored before versions existed have none: 0)."""
     return {"version": version} if version else {"version": {"$in": [0, None]}}
@@ -123,8 +130,9 @@ class UserAuthentication:
         self.hasher = hasher
 
     async def register(self, username: str, password: Secret) -> CredentialsOut | Error:
-        """requires: a valid username not taken in any case, a password of 8 to 256 characters.
-        effects: creates a user with that username and a hash of the password (version 0)."""
+        """requires: a valid username not taken in any case, a password of 8 to 256 characters
+        (as typed). effects: creates a user with that username and a hash of the password's
+        NFKC form (version 0)."""
         if not _valid_username(username):
             return error(INVALID_USERNAME, "Usernames are 3 to 32 letters, digits, '_', '.' or '-'.")
         if not _valid_password(password):
@@ -133,9 +141,8 @@ class UserAuthentication:
         if await User.find_one(User.key == key) is not None:
             return error(USERNAME_TAKEN, "That username is taken.")
         now = _now()
-        user = User(
-            username=username, key=key, password_hash=await self.hasher.hash(password), created=now, updated=now
-        )
+        hashed = await self.hasher.hash(normalized(password))
+        user = User(username=username, key=key, password_hash=hashed, normalized=True, created=now, updated=now)
         try:
             await user.insert()
         except DuplicateKeyError:
@@ -144,13 +151,14 @@ class UserAuthentication:
 
     async def authenticate(self, username: str, password: Secret) -> CredentialsOut | Error:
         """requires: a user with this username (in any case) whose password this is.
-        effects: none, but a hash made with outdated parameters is replaced (unless the
-        credentials changed meanwhile). Unknown users cost one verification too and get
-        the same error. The output names the version of the credentials that matched."""
+        effects: none, but a hash made with outdated parameters, or from before passwords
+        were normalised, is replaced (unless the credentials changed meanwhile). Unknown
+        users cost one verification too and get the same error. The output names the
+        version of the credentials that matched."""
         if not _text(password) or len(password) > PASSWORD_LENGTH[-1]:
             return _BAD_CREDENTIALS
         found = (
-            await _find_user({"key": username.lower()}, "password_hash", "version")
+            await _find_user({"key": username.lower()}, "password_hash", "normalized", "version")
             if _valid_username(username)
             else None
         )
@@ -158,13 +166,16 @@ class UserAuthentication:
             await self.hasher.verify_nothing(password)
             return _BAD_CREDENTIALS
         stored, version = found["password_hash"], found.get("version") or 0
-        matches, rehashed = await self.hasher.verify(password, stored)
+        checked = _as_stored(password, bool(found.get("normalized")))
+        matches, rehashed = await self.hasher.verify(checked, stored)
         if not matches:
             return _BAD_CREDENTIALS
-        if rehashed is not None:
+        if checked != normalized(password):  # a hash from before normalisation, of another form
+            rehashed = await self.hasher.hash(normalized(password))
+        if rehashed is not None or not found.get("normalized"):
             await User.get_pymongo_collection().update_one(
                 {"_id": found["_id"], **_at_version(version), "password_hash": stored},
-                {"$set": {"password_hash": rehashed, "updated": _now()}},
+                {"$set": {"password_hash": rehashed or stored, "normalized": True, "updated": _now()}},
             )
         return {"user": str(found["_id"]), "version": version}
 
@@ -179,11 +190,14 @@ class UserAuthentication:
         found = await User.get(oid) if oid is not None else None
         if found is None:
             return error(USER_NOT_FOUND, "No such user.")
-        if not _text(oldPassword) or not (await self.hasher.verify(oldPassword, found.password_hash))[0]:
+        if not _text(oldPassword):
             return _WRONG_OLD_PASSWORD
+        if not (await self.hasher.verify(_as_stored(oldPassword, found.normalized), found.password_hash))[0]:
+            return _WRONG_OLD_PASSWORD
+        hashed = await self.hasher.hash(normalized(newPassword))
         changed = await User.get_pymongo_collection().update_one(
             {"_id": found.id, **_at_version(found.version)},
-            {"$set": {"password_hash": await self.hasher.hash(newPassword), "updated": _now()}, "$inc": {"version": 1}},
+            {"$set": {"password_hash": hashed, "normalized": True, "updated": _now()}, "$inc": {"version": 1}},
         )
         if changed.modified_count == 0:
             return _WRONG_OLD_PASSWORD

@@ -17,6 +17,10 @@ class User(Document):
     username: str
     key: Annotated[str, Indexed(unique=True)]
     password_hash: str
+    normalized: bool = False
+    """Whether `password_hash` is of the password's NFKC form (every hash made now is);
+    False for users stored before, whose hash is of the password as they typed it,
+    replaced at their next login."""
     version: int = 0
     created: datetime
     updated: datetime

@@ -1,9 +1,10 @@
-"""Password hashing: argon2id through passlib, off the event loop."""
+"""Password hashing: argon2id through passlib, off the event loop; passwords in one Unicode form."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -14,6 +15,13 @@ T = TypeVar("T")
 
 _WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
 """One pool per process, shared by every hasher: hashing is bound by the cores."""
+
+
+def normalized(password: str) -> str:
+    """The password in Unicode's NFKC form, the one hashed and checked (NIST SP 800-63B):
+    "é" typed as one code point or as "e" and a combining accent, or a full-width letter
+    and its ASCII one, are the same password, whatever keyboard or system typed it."""
+    return unicodedata.normalize("NFKC", password)
 
 
 class PasswordHasher:
