@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -51,6 +53,17 @@ def _check_secret_length(value: SecretStr) -> SecretStr:
 
 
 JwtSecret = Annotated[SecretStr, AfterValidator(_check_secret_length)]
+
+JWT_SECRET_MIN_BITS = 128
+"""In production a key must look random: at least this many bits by `estimated_bits`."""
+
+
+def estimated_bits(secret: str) -> float:
+    """A key's entropy as its length times the Shannon entropy of its characters: a
+    random key of 43 URL-safe characters has about 200 bits, one character repeated
+    none, a word repeated to length little (`password` four times: 88)."""
+    length = len(secret)
+    return -sum(count * math.log2(count / length) for count in Counter(secret).values())
 
 
 def _upper(value: Any) -> Any:
@@ -239,13 +252,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_production(self) -> Self:
-        if self.production:
-            missing = [name for name in ("jwt_secret", "mongodb_url") if getattr(self, name) is None]
-            if missing:
-                raise ValueError(
-                    f"PRODUCTION is set, so {' and '.join(name.upper() for name in missing)} must be set too "
-                    "(a generated key and the embedded database are for development)"
+        if not self.production:
+            return self
+        problems = []
+        missing = [name for name in ("jwt_secret", "mongodb_url") if getattr(self, name) is None]
+        if missing:
+            problems.append(
+                f"PRODUCTION is set, so {' and '.join(name.upper() for name in missing)} must be set too "
+                "(a generated key and the embedded database are for development)"
+            )
+        for name in ("jwt_secret", "jwt_secret_previous"):
+            key: SecretStr | None = getattr(self, name)
+            if key is not None and estimated_bits(key.get_secret_value()) < JWT_SECRET_MIN_BITS:
+                problems.append(
+                    f"PRODUCTION is set, so {name.upper()} must be a random key: it has under "
+                    f"{JWT_SECRET_MIN_BITS} bits of entropy (its length times the Shannon entropy of its "
+                    "characters; a repeated character or word has little); "
+                    'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
                 )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

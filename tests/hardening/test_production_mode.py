@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.settings import Settings
 from tests.api.test_launcher import free_port, launcher_env
 
 from .conftest import AppProcess, running_apps
@@ -25,6 +26,12 @@ pytestmark = pytest.mark.launcher
 STARTUP_ATTEMPTS = 400  # looks at the log, 0.1 s apart
 INTROSPECTION = "{ __schema { queryType { name } } }"
 MISSPELT = "{ mee { id } }"  # graphql-core would suggest `me`
+RANDOM_KEY = "Qm9bX2xLr7TfZ0c4VwP1yHs8NaJd6EgUo3iK5tRb_zM"  # secrets.token_urlsafe(32), once
+WEAK = (
+    "python -m app: PRODUCTION is set, so {} must be a random key: it has under 128 bits of entropy (its length "
+    "times the Shannon entropy of its characters; a repeated character or word has little); "
+    'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +156,7 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
             "(a generated key and the embedded database are for development)",
         ),
         (
-            {"PRODUCTION": "true", "JWT_SECRET": "k" * 40},
+            {"PRODUCTION": "true", "JWT_SECRET": RANDOM_KEY},
             "python -m app: PRODUCTION is set, so MONGODB_URL must be set too "
             "(a generated key and the embedded database are for development)",
         ),
@@ -180,3 +187,26 @@ def test_a_configuration_error_is_one_clear_line(tmp_path: Path, settings: dict[
     assert result.stderr.splitlines() == [line], result.stderr
     assert "too short" not in result.stderr  # a secret is never echoed
     assert not (tmp_path / "data").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("settings", "weak"),
+    [
+        ({"JWT_SECRET": "k" * 40}, ["JWT_SECRET"]),
+        ({"JWT_SECRET": "password" * 4}, ["JWT_SECRET"]),
+        ({"JWT_SECRET": RANDOM_KEY, "JWT_SECRET_PREVIOUS": "changeme" * 5}, ["JWT_SECRET_PREVIOUS"]),
+    ],
+    ids=["one character", "a word repeated", "the previous key"],
+)
+def test_production_refuses_a_key_with_little_entropy(
+    tmp_path: Path, database_url: str, settings: dict[str, str], weak: list[str]
+) -> None:
+    result = start(tmp_path, PRODUCTION="true", MONGODB_URL=database_url, **settings)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [WEAK.format(name) for name in weak], result.stderr
+    assert "k" * 40 not in result.stderr and "password" not in result.stderr and "changeme" not in result.stderr
+
+
+def test_development_takes_any_key_of_32_bytes() -> None:
+    assert Settings(_env_file=None, jwt_secret="k" * 40).jwt_secret is not None  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -164,7 +165,7 @@ def test_debug_flows_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="DEBUG_FLOWS"):
         Settings(_env_file=None, debug_flows=True, production=True)
     assert Settings(_env_file=None, debug_flows=True).debug_flows
-    production = {"jwt_secret": "k" * 40, "mongodb_url": "mongodb://db.example"}
+    production = {"jwt_secret": secrets.token_urlsafe(48), "mongodb_url": "mongodb://db.example"}
     assert Settings(_env_file=None, production=True, **production).production
 
 
