@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     """Server processes; they share the launcher's (embedded) database."""
     metrics: bool = True
     """Serve Prometheus metrics at GET /metrics (keep that path off the public internet)."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve /metrics on this port (at HOST) instead of PORT, which then answers 404 for it:
+    the API's port can be published and the metrics' kept inside the network."""
     otel_exporter_otlp_endpoint: str | None = None
     """OpenTelemetry's standard variable: set, every request and its flow's actions are
     exported as spans over OTLP/HTTP to `<endpoint>/v1/traces`; unset, nothing is traced."""
@@ -235,6 +238,12 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must be a mongodb:// or mongodb+srv:// URL; unset it to use the embedded database")
         return value
+
+    @model_validator(mode="after")
+    def _check_metrics_port(self) -> Self:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)")
+        return self
 
     @model_validator(mode="after")
     def _check_debug_flows(self) -> Self:

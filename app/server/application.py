@@ -28,6 +28,7 @@ from . import services
 from .middleware.access_log import AccessLog
 from .middleware.headers import NO_STORE, NOSNIFF, SecurityHeaders
 from .middleware.limits import BodyLimit, JsonOnly
+from .middleware.ports import METRICS_PATH, MetricsPort
 
 CLIENT_CLOSED_REQUEST = 499
 
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *graphiql.routes,
     ]
     if metrics is not None:
-        routes.append(Route("/metrics", metrics.endpoint))
+        routes.append(Route(METRICS_PATH, metrics.endpoint))
     if settings.debug_flows:
         routes += flows.routes
     middleware = [
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         Middleware(JsonOnly),
     ]
+    if metrics is not None and settings.metrics_port is not None:
+        middleware.insert(2, Middleware(MetricsPort, port=settings.metrics_port))  # inside the headers and log
     if traces is not None:
         middleware.insert(0, Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes)))
     if settings.cors_origins:

@@ -13,6 +13,8 @@ from contextlib import ExitStack
 
 import uvicorn
 from pydantic import SecretStr
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
 from app.keys import jwt_secret
@@ -42,22 +44,39 @@ def serve() -> None:
         # uvicorn re-raises the SIGTERM it caught once it has shut down; exit through
         # Python instead of dying of the signal, so the embedded database is stopped.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-        uvicorn.run(
-            "app.server.application:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            server_header=False,
-            http="app.server.http:BoundedHeadProtocol",
-            # The client address is the socket's peer unless TRUST_PROXY says how many
-            # proxies to look through (app.api.context): uvicorn's own reading of
-            # X-Forwarded-For trusts any client on loopback and takes its first line only.
-            proxy_headers=False,
-            log_config=None,
-        )
+        run_uvicorn(settings)
+
+
+def run_uvicorn(settings: Settings) -> None:
+    """uvicorn on PORT, and with METRICS_PORT on that port too (for /metrics only, which
+    the app answers by the port a request came in on): one server, one set of workers."""
+    config = uvicorn.Config(
+        "app.server.application:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        server_header=False,
+        http="app.server.http:BoundedHeadProtocol",
+        # The client address is the socket's peer unless TRUST_PROXY says how many
+        # proxies to look through (app.api.context): uvicorn's own reading of
+        # X-Forwarded-For trusts any client on loopback and takes its first line only.
+        proxy_headers=False,
+        log_config=None,
+    )
+    sockets = [config.bind_socket()]
+    if settings.metrics and settings.metrics_port is not None:
+        metrics = uvicorn.Config(config.app, host=settings.host, port=settings.metrics_port, log_config=None)
+        sockets.append(metrics.bind_socket())
+    server = uvicorn.Server(config)
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        server.run(sockets=sockets)
+        if not server.started:
+            sys.exit(STARTUP_FAILURE)
 
 
 def announce(settings: Settings) -> None:

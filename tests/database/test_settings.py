@@ -203,3 +203,12 @@ def test_trust_proxy_refuses_anything_else(monkeypatch: pytest.MonkeyPatch, valu
     monkeypatch.setenv("TRUST_PROXY", value)
     with pytest.raises(ValidationError, match="trust_proxy"):
         load()
+
+
+def test_metrics_port_must_differ_from_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("METRICS_PORT", "9000")
+    with pytest.raises(ValidationError, match="METRICS_PORT must differ from PORT"):
+        load()
+    monkeypatch.setenv("METRICS_PORT", "9100")
+    assert load().metrics_port == 9100
