@@ -1,5 +1,5 @@
 # The production image: the app only (no dev dependencies, no embedded database).
-# It expects MONGODB_URL and JWT_SECRET; see docker-compose.yml.
+# It expects MONGODB_URL, JWT_SECRET and WEBAUTHN_*; see docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -94,6 +95,48 @@ def _list(value: Any) -> Any:
                 raise ValueError("must be a JSON list or comma-separated values") from None
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
+
+
+_WEBAUTHN = ("webauthn_rp_id", "webauthn_rp_name", "webauthn_origins")
+
+_DOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+_WEB_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+)(:[0-9]{1,5})?")
+_APP_ORIGIN = "android:apk-key-hash:"
+"""An Android app's origin (its signing key's hash), which has no host to check."""
+
+
+def webauthn_problem(rp_id: str, origins: list[str]) -> str | None:
+    """What browsers would refuse about this relying party, said at start-up rather than
+    at the first ceremony: an RP ID is a domain (never an address), and an origin is one
+    a browser sends (scheme, host, port; no path), under the RP ID, and https except on
+    localhost (browsers offer WebAuthn only in secure contexts)."""
+    if not _DOMAIN.fullmatch(rp_id) or rp_id.replace(".", "").isdigit():
+        return f"WEBAUTHN_RP_ID: must be a domain name such as example.com (not a URL or an IP address), got {rp_id!r}"
+    for origin in origins:
+        if origin.startswith(_APP_ORIGIN) and len(origin) > len(_APP_ORIGIN):
+            continue
+        web = _WEB_ORIGIN.fullmatch(origin)
+        if web is None:
+            return f"WEBAUTHN_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path or trailing slash)"
+        scheme, host = web.group(1), web.group(2)
+        if host != rp_id and not host.endswith("." + rp_id):
+            return f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID ({rp_id}) or one of its subdomains"
+        local = host == "localhost" or host.endswith(".localhost")
+        if scheme == "http" and not local:
+            return f"WEBAUTHN_ORIGINS: {origin} must be https (browsers offer passkeys over http only on localhost)"
+    return None
+
+
+def _origins(value: Any) -> Any:
+    """A list of origins, web origins in lower case (as browsers send them)."""
+    items = _list(value)
+    if not isinstance(items, list):
+        return items
+    return [item.lower() if isinstance(item, str) and not item.startswith(_APP_ORIGIN) else item for item in items]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class Settings(BaseSettings):
@@ -218,6 +261,16 @@ class Settings(BaseSettings):
     reset_password_ttl: PositiveInt = 60 * 60
     """Seconds a password reset link works."""
 
+    # --- Passkeys (WebAuthn) ------------------------------------------------------------
+    webauthn_rp_id: Annotated[str, BeforeValidator(_lower)] = "localhost"
+    """The relying party's ID: the domain passkeys are bound to (`example.com` serves
+    `example.com` and its subdomains). A passkey made for one RP ID never works for another."""
+    webauthn_rp_name: str = Field(default="concept-auth", min_length=1, max_length=64)
+    """The name some authenticators show and keep next to the passkey."""
+    webauthn_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = []
+    """The origins whose ceremonies are accepted (a JSON list or comma-separated), each
+    under WEBAUTHN_RP_ID. Unset = `http://localhost:<PORT>`, the development server."""
+
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False
     """Set in production deployments (the Docker image does): JWT_SECRET and MONGODB_URL
@@ -267,7 +320,7 @@ class Settings(BaseSettings):
         missing = [name for name in ("jwt_secret", "mongodb_url") if getattr(self, name) is None]
         if missing:
             problems.append(
-                f"PRODUCTION is set, so {' and '.join(name.upper() for name in missing)} must be set too "
+                f"PRODUCTION is set, so {_and([name.upper() for name in missing])} must be set too "
                 "(a generated key and the embedded database are for development)"
             )
         for name in ("jwt_secret", "jwt_secret_previous"):
@@ -279,9 +332,27 @@ class Settings(BaseSettings):
                     "characters; a repeated character or word has little); "
                     'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
                 )
+        unset = [name.upper() for name in _WEBAUTHN if name not in self.model_fields_set]
+        if unset:
+            problems.append(
+                f"PRODUCTION is set, so {_and(unset)} must be set too (passkeys are bound to your "
+                "site's domain; the defaults are for a development server on localhost)"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _check_webauthn(self) -> Self:
+        problem = webauthn_problem(self.webauthn_rp_id, self.webauthn_accepted_origins)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def webauthn_accepted_origins(self) -> list[str]:
+        """WEBAUTHN_ORIGINS, or the development server's origin when unset."""
+        return self.webauthn_origins or [f"http://localhost:{self.port}"]
 
     @property
     def introspection_enabled(self) -> bool:

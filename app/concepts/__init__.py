@@ -18,6 +18,7 @@ from app.settings import Settings
 
 from .email_addresses import EmailAddresses
 from .one_time_tokens import OneTimeTokens
+from .passkeys import Passkeys
 from .requesting import Requesting
 from .sessioning import Sessioning
 from .throttling import Throttling
@@ -85,6 +86,7 @@ __all__ = [
     "ConceptDeclarationError",
     "EmailAddresses",
     "OneTimeTokens",
+    "Passkeys",
     "Requesting",
     "Sessioning",
     "Throttling",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -212,3 +214,85 @@ def test_metrics_port_must_differ_from_port(monkeypatch: pytest.MonkeyPatch) -> 
         load()
     monkeypatch.setenv("METRICS_PORT", "9100")
     assert load().metrics_port == 9100
+
+
+# -- passkeys (WebAuthn) ----------------------------------------------------------------------------
+
+
+def test_passkeys_default_to_the_development_server_on_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load()
+    assert (settings.webauthn_rp_id, settings.webauthn_rp_name) == ("localhost", "concept-auth")
+    assert settings.webauthn_accepted_origins == ["http://localhost:8000"]
+
+    monkeypatch.setenv("PORT", "9000")
+    assert load().webauthn_accepted_origins == ["http://localhost:9000"]
+
+
+def test_passkey_settings_are_read_in_any_case_and_as_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBAUTHN_RP_ID", "Example.COM")
+    monkeypatch.setenv("WEBAUTHN_RP_NAME", "Example")
+    monkeypatch.setenv(
+        "WEBAUTHN_ORIGINS", "HTTPS://example.com, https://app.example.com:8443,android:apk-key-hash:Ab-C_d"
+    )
+
+    settings = load()
+
+    assert (settings.webauthn_rp_id, settings.webauthn_rp_name) == ("example.com", "Example")
+    assert settings.webauthn_accepted_origins == [
+        "https://example.com",
+        "https://app.example.com:8443",
+        "android:apk-key-hash:Ab-C_d",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"WEBAUTHN_RP_ID": "127.0.0.1"}, "WEBAUTHN_RP_ID: must be a domain name"),
+        ({"WEBAUTHN_RP_ID": "https://example.com"}, "WEBAUTHN_RP_ID: must be a domain name"),
+        ({"WEBAUTHN_RP_ID": ""}, "WEBAUTHN_RP_ID: must be a domain name"),
+        ({"WEBAUTHN_RP_NAME": ""}, "webauthn_rp_name"),
+        ({"WEBAUTHN_ORIGINS": "http://localhost:8000/"}, "is not an origin"),
+        ({"WEBAUTHN_ORIGINS": "localhost:8000"}, "is not an origin"),
+        ({"WEBAUTHN_ORIGINS": "http://127.0.0.1:8000"}, "is not on WEBAUTHN_RP_ID (localhost)"),
+        ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://badexample.com"}, "is not on WEBAUTHN_RP_ID"),
+        ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "http://example.com"}, "must be https"),
+        ({"WEBAUTHN_RP_ID": "example.com"}, "http://localhost:8000 is not on WEBAUTHN_RP_ID"),
+    ],
+    ids=[
+        "an address",
+        "a URL",
+        "empty",
+        "no name",
+        "a path",
+        "no scheme",
+        "an address origin",
+        "another domain",
+        "http off localhost",
+        "a domain without its origins",
+    ],
+)
+def test_a_relying_party_browsers_would_refuse_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], message: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        load()
+
+
+def test_production_needs_its_own_relying_party(monkeypatch: pytest.MonkeyPatch) -> None:
+    production = {"PRODUCTION": "true", "JWT_SECRET": secrets.token_urlsafe(48), "MONGODB_URL": "mongodb://db.example"}
+    for name, value in production.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match="WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS must be set"):
+        load()
+
+    monkeypatch.setenv("WEBAUTHN_RP_ID", "example.com")
+    monkeypatch.setenv("WEBAUTHN_ORIGINS", "https://example.com")
+    with pytest.raises(ValidationError, match="so WEBAUTHN_RP_NAME must be set"):
+        load()
+
+    monkeypatch.setenv("WEBAUTHN_RP_NAME", "Example")
+    assert load().webauthn_accepted_origins == ["https://example.com"]

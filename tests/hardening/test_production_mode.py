@@ -32,6 +32,11 @@ WEAK = (
     "times the Shannon entropy of its characters; a repeated character or word has little); "
     'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
 )
+RELYING_PARTY = {
+    "WEBAUTHN_RP_ID": "auth.example",
+    "WEBAUTHN_RP_NAME": "Example",
+    "WEBAUTHN_ORIGINS": "https://auth.example",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +46,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "JWT_SECRET": secrets.token_urlsafe(48),
         "MONGODB_URL": database_url,
         "MONGODB_DB": f"production_{uuid.uuid4().hex}",
+        **RELYING_PARTY,
     }
     settings = {
         "closed": production,
@@ -151,14 +157,25 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     ("settings", "line"),
     [
         (
-            {"PRODUCTION": "true"},
+            {"PRODUCTION": "true", **RELYING_PARTY},
             "python -m app: PRODUCTION is set, so JWT_SECRET and MONGODB_URL must be set too "
             "(a generated key and the embedded database are for development)",
         ),
         (
-            {"PRODUCTION": "true", "JWT_SECRET": RANDOM_KEY},
+            {"PRODUCTION": "true", "JWT_SECRET": RANDOM_KEY, **RELYING_PARTY},
             "python -m app: PRODUCTION is set, so MONGODB_URL must be set too "
             "(a generated key and the embedded database are for development)",
+        ),
+        (
+            {"PRODUCTION": "true", "JWT_SECRET": RANDOM_KEY, "MONGODB_URL": "mongodb://db.example"},
+            "python -m app: PRODUCTION is set, so WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS must be "
+            "set too (passkeys are bound to your site's domain; the defaults are for a development server on "
+            "localhost)",
+        ),
+        (
+            {"WEBAUTHN_ORIGINS": "http://127.0.0.1:8000"},
+            "python -m app: WEBAUTHN_ORIGINS: http://127.0.0.1:8000 is not on WEBAUTHN_RP_ID (localhost) or one "
+            "of its subdomains",
         ),
         (
             {"PORT": "eighty"},
@@ -178,7 +195,16 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
             "python -m app: LOG_LEVEL: Input should be 'CRITICAL', 'ERROR', 'WARNING', 'INFO' or 'DEBUG'",
         ),
     ],
-    ids=["production without key or database", "production without database", "port", "cors", "key", "log level"],
+    ids=[
+        "production without key or database",
+        "production without database",
+        "production without a relying party",
+        "an origin passkeys cannot use",
+        "port",
+        "cors",
+        "key",
+        "log level",
+    ],
 )
 def test_a_configuration_error_is_one_clear_line(tmp_path: Path, settings: dict[str, str], line: str) -> None:
     result = start(tmp_path, **settings)
@@ -201,7 +227,7 @@ def test_a_configuration_error_is_one_clear_line(tmp_path: Path, settings: dict[
 def test_production_refuses_a_key_with_little_entropy(
     tmp_path: Path, database_url: str, settings: dict[str, str], weak: list[str]
 ) -> None:
-    result = start(tmp_path, PRODUCTION="true", MONGODB_URL=database_url, **settings)
+    result = start(tmp_path, PRODUCTION="true", MONGODB_URL=database_url, **RELYING_PARTY, **settings)
 
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [WEAK.format(name) for name in weak], result.stderr

@@ -165,7 +165,13 @@ def test_debug_flows_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="DEBUG_FLOWS"):
         Settings(_env_file=None, debug_flows=True, production=True)
     assert Settings(_env_file=None, debug_flows=True).debug_flows
-    production = {"jwt_secret": secrets.token_urlsafe(48), "mongodb_url": "mongodb://db.example"}
+    production = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "mongodb_url": "mongodb://db.example",
+        "webauthn_rp_id": "auth.example",
+        "webauthn_rp_name": "Example",
+        "webauthn_origins": ["https://auth.example"],
+    }
     assert Settings(_env_file=None, production=True, **production).production
 
 
