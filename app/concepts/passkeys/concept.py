@@ -283,14 +283,20 @@ class Passkeys:
 
 
 async def _user_handle(user: str) -> str:
-    """The user's handle, made now if they have none (of concurrent first calls, the one
-    whose insert lands makes it; the others read it)."""
+    """The user's handle, made now if they have none: of concurrent first calls, the one
+    whose insert lands makes it, and the others read it. (An upsert that lost the race
+    raises a duplicate key error, or, on SecantusDB, answers no document: either way the
+    handle is there to read, unless the user's passkeys were removed meanwhile.)"""
     handles = UserHandle.get_pymongo_collection()
-    try:
-        holder = await _upsert_handle(handles, user)
-    except DuplicateKeyError:  # another call inserted it first: now the upsert finds it
-        holder = await _upsert_handle(handles, user)
-    return str(holder["handle"])
+    for _ in range(3):
+        try:
+            holder = await _upsert_handle(handles, user)
+        except DuplicateKeyError:
+            holder = None
+        holder = holder or await handles.find_one({"_id": user})
+        if holder is not None:
+            return str(holder["handle"])
+    raise RuntimeError("Passkeys: no user handle could be made or read")
 
 
 async def _upsert_handle(handles: Any, user: str) -> Any:
