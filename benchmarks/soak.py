@@ -22,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 from pymongo import AsyncMongoClient
 
 from app.database import free_port
+from app.database.credentials import Credentials
 
 from .http_client import Connection
 from .live import PASSWORD, Server, gql, wait_ready
@@ -60,9 +62,12 @@ def database_process(app_pid: int) -> psutil.Process:
     raise RuntimeError("the app started no embedded database")
 
 
-def database_url(database: psutil.Process) -> str:
+def database_url(database: psutil.Process, data_dir: str) -> str:
+    """The embedded database's URL, signed in with the credentials the app generated."""
     ports = [c.laddr.port for c in database.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
-    return f"mongodb://127.0.0.1:{min(ports)}"
+    credentials = Credentials.read(Path(data_dir) / "db.credentials")
+    assert credentials is not None, "the app generated no credentials for its database"
+    return credentials.url("127.0.0.1", min(ports))
 
 
 def start_app(data_dir: str, journal: str | None) -> Server:
@@ -164,7 +169,7 @@ async def soak(requests: int, chunks: int, concurrency: int, warmup: int, journa
                     f"{chunk.per_second:>7.0f} {chunk.failures:>8}"
                 )
             await asyncio.sleep(1)
-            records, average = await journal_size(database_url(database))
+            records, average = await journal_size(database_url(database, data_dir))
             print(f"journal: {records} records, {average:.0f} B each on average (BSON)")
             return judge(results, start_app_mb, start_database_mb)
         finally:

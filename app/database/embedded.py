@@ -27,9 +27,11 @@ from types import TracebackType
 from typing import IO, Any, Final, Self
 
 from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from app.settings import Settings
+
+from .credentials import Credentials
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ MEMORY: Final = ":memory:"
 HOST: Final = "127.0.0.1"
 
 _PR_SET_PDEATHSIG: Final = 1  # from <linux/prctl.h>
+_AUTHENTICATION_FAILED: Final = 18
+_USER_EXISTS: Final = 51003
 _PORT_ATTEMPTS: Final = 5
 _LOG_TAIL_BYTES: Final = 4000
 
@@ -91,6 +95,11 @@ class EmbeddedDatabase:
 
     The daemon's output goes to `log_path`: by default `<storage_path>.log` (so
     DATA_DIR/db.log for DATA_DIR/db), a temporary file for `:memory:`.
+
+    A database on disk requires credentials (`--auth`, SCRAM-SHA-256): a user and a
+    password generated on its first start into `<storage_path>.credentials` (0600),
+    which `url` carries, so nothing else on the host can connect to it. An ephemeral
+    `:memory:` database (the tests') has none: it holds nothing beyond its owner's run.
     """
 
     def __init__(
@@ -129,6 +138,10 @@ class EmbeddedDatabase:
         self._owner_pid: int | None = None
         self._temporary_log = False
         self._restarting = False
+        self.credentials_path: Path | None = None
+        if self.storage_path is not None:
+            self.credentials_path = self.storage_path.with_name(self.storage_path.name + ".credentials")
+        self._credentials: Credentials | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -142,7 +155,16 @@ class EmbeddedDatabase:
         it scans on each later one, so they make every write dearer as they pile up."""
         if self._port is None:
             raise EmbeddedDatabaseError("the embedded database is not running")
+        if self._credentials is not None:
+            return self._credentials.url(HOST, self._port)
         return f"mongodb://{HOST}:{self._port}/?retryWrites=false"
+
+    @property
+    def address(self) -> str:
+        """Where the daemon listens, for logs: the URL without its credentials."""
+        if self._port is None:
+            raise EmbeddedDatabaseError("the embedded database is not running")
+        return f"mongodb://{HOST}:{self._port}"
 
     @property
     def pid(self) -> int:
@@ -173,39 +195,95 @@ class EmbeddedDatabase:
             config_path = self._config_path
             if config_path is None:
                 config_path = Path(cleanup.enter_context(_empty_config()))
-            attempts = 1 if self._fixed_port is not None else _PORT_ATTEMPTS
-            for attempt in range(1, attempts + 1):
-                port = self._fixed_port or free_port()
-                with os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
-                    log_offset = log.tell()
-                    process = self._spawn(executable, port, config_path, log)
-                try:
-                    self._await_ready(process, port, log_offset)
-                except _PortTaken:
-                    # Another process took the port between our probe and the
-                    # daemon's bind: try a new one (unless the port was given).
-                    logger.debug("embedded database: port %d taken (attempt %d)", port, attempt)
-                    _end(process, self.stop_timeout)
-                    if self._fixed_port is not None:
-                        raise EmbeddedDatabaseError(f"port {port} of the embedded database is taken") from None
-                    continue
-                except BaseException:
-                    _end(process, self.stop_timeout)
-                    raise
-                break
-            else:
-                raise EmbeddedDatabaseError(f"the embedded database found no free port in {attempts} attempts")
+            if self.credentials_path is not None and self._credentials is None:
+                self._credentials = Credentials.read(self.credentials_path)
+                if self._credentials is None:  # a first start, or data from before credentials
+                    self._credentials = Credentials.generate()
+                    self._provision(executable, config_path)
+            try:
+                process, port = self._launch(executable, config_path, self._flags(), self._fixed_port)
+            except _NotSignedIn:
+                # Credentials on file that the storage does not know (its db/ was replaced):
+                # make them its user's.
+                self._provision(executable, config_path)
+                process, port = self._launch(executable, config_path, self._flags(), self._fixed_port)
 
         self._process, self._port, self._owner_pid = process, port, os.getpid()
         atexit.register(self.stop)
         logger.info(
             "embedded database (pid %d) at %s, storage %s, log %s",
             process.pid,
-            self.url,
+            self.address,
             self.storage_path or MEMORY,
             self.log_path,
         )
         return self
+
+    def _flags(self) -> list[str]:
+        return ["--auth"] if self._credentials is not None else []
+
+    def _sign_in(self) -> dict[str, Any]:
+        """pymongo's options for signing in with the credentials (none without)."""
+        if self._credentials is None:
+            return {}
+        credentials = self._credentials
+        return {"username": credentials.username, "password": credentials.password, "authSource": "admin"}
+
+    def _launch(
+        self, executable: str, config_path: Path, flags: list[str], fixed_port: int | None, **client: Any
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        """Spawn the daemon with `flags` and wait until it answers (signing in with
+        `client`'s options, else the credentials'), on `fixed_port` or a free one."""
+        assert self.log_path is not None
+        attempts = 1 if fixed_port is not None else _PORT_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            port = fixed_port or free_port()
+            with os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
+                log_offset = log.tell()
+                process = self._spawn(executable, port, config_path, log, flags)
+            try:
+                self._await_ready(process, port, log_offset, client or self._sign_in())
+            except _PortTaken:
+                # Another process took the port between our probe and the
+                # daemon's bind: try a new one (unless the port was given).
+                logger.debug("embedded database: port %d taken (attempt %d)", port, attempt)
+                _end(process, self.stop_timeout)
+                if fixed_port is not None:
+                    raise EmbeddedDatabaseError(f"port {port} of the embedded database is taken") from None
+                continue
+            except BaseException:
+                _end(process, self.stop_timeout)
+                raise
+            return process, port
+        raise EmbeddedDatabaseError(f"the embedded database found no free port in {attempts} attempts")
+
+    def _provision(self, executable: str, config_path: Path) -> None:
+        """Make the credentials the storage's user, then store them (0600).
+
+        SecantusDB creates a first user only for a client that is not signed in, so the
+        daemon runs once without `--auth`, but with mutual TLS: it takes only clients
+        with a certificate from a throwaway authority whose keys live in a private
+        temporary directory. So at no moment can anything else on the host connect."""
+        from .mutual_tls import mutual_tls  # the `embedded` extra's cryptography, needed here only
+
+        assert self._credentials is not None and self.credentials_path is not None
+        credentials = self._credentials
+        with tempfile.TemporaryDirectory(prefix="secantusd-tls-") as directory:
+            tls = mutual_tls(Path(directory), HOST)
+            process, port = self._launch(executable, config_path, tls.daemon_flags(), None, **tls.client_options())
+            try:
+                with _client(port, tls.client_options()) as client:
+                    name, password = credentials.username, credentials.password
+                    try:
+                        client.admin.command("createUser", name, pwd=password, roles=["root"])
+                    except OperationFailure as error:
+                        if error.code != _USER_EXISTS:
+                            raise
+                        client.admin.command("updateUser", name, pwd=password)
+            finally:
+                _end(process, self.stop_timeout, port)
+        credentials.write(self.credentials_path)
+        logger.info("embedded database: its user is set up; the credentials are in %s", self.credentials_path)
 
     @property
     def exit_code(self) -> int | None:
@@ -262,12 +340,15 @@ class EmbeddedDatabase:
     ) -> None:
         self.stop()
 
-    def _spawn(self, executable: str, port: int, config_path: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, executable: str, port: int, config_path: Path, log: IO[bytes], flags: list[str]
+    ) -> subprocess.Popen[bytes]:
         storage = MEMORY if self.storage_path is None else str(self.storage_path)
         command = [
             executable,
             *("--host", HOST, "--port", str(port), "--storage-path", storage),
             *("--config", str(config_path)),
+            *flags,
         ]
         try:
             return subprocess.Popen(
@@ -281,7 +362,9 @@ class EmbeddedDatabase:
         except (OSError, subprocess.SubprocessError) as error:
             raise EmbeddedDatabaseError(f"cannot run {executable}: {error}") from error
 
-    def _await_ready(self, process: subprocess.Popen[bytes], port: int, log_offset: int) -> None:
+    def _await_ready(
+        self, process: subprocess.Popen[bytes], port: int, log_offset: int, client_options: dict[str, Any]
+    ) -> None:
         deadline = time.monotonic() + self.startup_timeout
         client: MongoClient[dict[str, Any]] | None = None
         try:
@@ -298,17 +381,14 @@ class EmbeddedDatabase:
                 # Wait for the port to accept connections before asking pymongo: after
                 # a refused connection its monitor waits 500 ms before trying again.
                 if client is None and _accepts(port):
-                    client = MongoClient(
-                        HOST,
-                        port,
-                        directConnection=True,
-                        serverSelectionTimeoutMS=1000,
-                        connectTimeoutMS=1000,
-                    )
+                    client = _client(port, client_options)
                 if client is not None:
                     try:
                         client.admin.command("ping")
                         status = client.admin.command("serverStatus")
+                    except OperationFailure as error:
+                        if error.code == _AUTHENTICATION_FAILED:
+                            raise _NotSignedIn from None
                     except PyMongoError:
                         pass
                     else:
@@ -344,6 +424,17 @@ class EmbeddedDatabase:
 
 class _PortTaken(Exception):
     pass
+
+
+class _NotSignedIn(Exception):
+    """The daemon refused the credentials."""
+
+
+def _client(port: int, options: dict[str, Any]) -> MongoClient[dict[str, Any]]:
+    """A client of the daemon on `port` only, giving up on it within a second."""
+    return MongoClient(
+        HOST, port, directConnection=True, serverSelectionTimeoutMS=1000, connectTimeoutMS=1000, **options
+    )
 
 
 def _accepts(port: int) -> bool:

@@ -87,7 +87,7 @@ class Supervisor:
             logger.warning(
                 "embedded database restarted (pid %d) at %s on the same data (%s); restart %d",
                 self.database.pid,
-                self.database.url,
+                self.database.address,
                 self.database.storage_path,
                 self.restarts,
             )

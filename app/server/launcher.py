@@ -37,7 +37,7 @@ def serve() -> None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
             stack.enter_context(Supervisor(database, settings.data_dir / "db.down"))
             os.environ["MONGODB_URL"] = database.url  # the workers' settings read it
-            logging.getLogger("app").info("embedded database at %s (data in %s)", database.url, settings.data_dir)
+            logging.getLogger("app").info("embedded database at %s (data in %s)", database.address, settings.data_dir)
         if settings.metrics and settings.workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
             # Each worker writes its figures here; a scrape of any of them adds up all.
             os.environ[MULTIPROCESS_DIR] = stack.enter_context(tempfile.TemporaryDirectory(prefix="metrics-"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
 
 from app.database import free_port
+from app.database.credentials import Credentials
 from app.settings import Settings
 
 from .helpers import REGISTER
@@ -64,6 +68,7 @@ class Run:
     register: httpx.Response
     ready: int
     database: list[psutil.Process]  # the launcher's descendants running the embedded database
+    without_credentials: str  # what the embedded database answered a client that did not sign in
     exit_code: int | None  # None: still running SHUTDOWN s after SIGTERM
     survivors: list[psutil.Process]  # descendants still running SHUTDOWN s after the launcher exited
 
@@ -94,6 +99,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         variables = {"username": "alice", "password": "correct horse"}
         register = httpx.post(f"{url}/graphql", json={"query": REGISTER, "variables": variables}, timeout=10.0)
         ready = httpx.get(f"{url}/readyz", timeout=5.0).status_code
+        without_credentials = unsigned_read(log)
 
         process.send_signal(signal.SIGTERM)
         try:
@@ -101,7 +107,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         except subprocess.TimeoutExpired:
             exit_code = None
         _, survivors = psutil.wait_procs(children, timeout=SHUTDOWN) if exit_code is not None else ([], children)
-        yield Run(data_dir, log, register, ready, database, exit_code, survivors)
+        yield Run(data_dir, log, register, ready, database, without_credentials, exit_code, survivors)
     finally:
         if process.poll() is None:
             process.kill()
@@ -109,6 +115,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
+
+
+def unsigned_read(log: Path) -> str:
+    """What the embedded database (at the address the log gives) answers a read by a
+    client that does not sign in: its error's code name, or "served"."""
+    address = re.search(r"embedded database at (mongodb://\S+)", log.read_text(errors="replace"))
+    assert address is not None, log.read_text(errors="replace")
+    with MongoClient(address.group(1), directConnection=True, serverSelectionTimeoutMS=5000) as client:
+        try:
+            client.concepts["UserAuthentication.users"].find_one()
+        except OperationFailure as error:
+            return str(error.details.get("codeName") if error.details else error.code)
+    return "served"
 
 
 def child_cmdline(child: psutil.Process) -> list[str]:
@@ -151,3 +170,13 @@ def test_python_m_app_shuts_down_through_its_own_cleanup_on_sigterm(run: Run) ->
     # ExitStack or atexit: the launcher's own stop of the embedded database is skipped
     # and the daemon is left to the kernel's parent-death signal.
     assert run.exit_code in (0, 128 + signal.SIGTERM), f"exit code {run.exit_code}:\n{run.output()}"
+
+
+@pytest.mark.launcher
+def test_python_m_app_s_database_refuses_a_client_without_its_credentials(run: Run) -> None:
+    credentials = run.data_dir / "db.credentials"
+
+    assert run.without_credentials == "Unauthorized"
+    assert credentials.stat().st_mode & 0o077 == 0
+    stored = Credentials.read(credentials)
+    assert stored is not None and stored.password not in run.log.read_text(errors="replace")

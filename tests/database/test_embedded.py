@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
 from pymongo import MongoClient
+from pymongo.errors import OperationFailure, PyMongoError
 
-from app.database import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError
+from app.database import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
+from app.database.credentials import Credentials
+from app.database.embedded import find_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +158,105 @@ def test_a_missing_executable_says_how_to_install_it(monkeypatch: pytest.MonkeyP
 
     with pytest.raises(EmbeddedDatabaseError, match=re.escape("pip install -e '.[embedded]'")):
         EmbeddedDatabase(MEMORY).start()
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+
+def refused_without_credentials(port: int) -> bool:
+    """Whether a client that does not sign in is refused (it may still say hello and ping)."""
+    with MongoClient("127.0.0.1", port, directConnection=True, serverSelectionTimeoutMS=2000) as client:
+        client.admin.command("ping")
+        try:
+            client.app.things.find_one()
+        except OperationFailure as error:
+            return error.code == 13  # Unauthorized
+    return False
+
+
+def test_a_database_on_disk_requires_the_credentials_it_generated(tmp_path: Path) -> None:
+    storage = tmp_path / "data" / "db"
+    with EmbeddedDatabase(storage) as database:
+        port = urlsplit(database.address).port
+        assert port is not None
+        credentials = Credentials.read(tmp_path / "data" / "db.credentials")
+        assert credentials is not None
+        with sync_client(database.url) as client:
+            client.app.things.insert_one({"name": "kept"})
+
+        assert refused_without_credentials(port)
+        assert stat.S_IMODE((tmp_path / "data" / "db.credentials").stat().st_mode) == 0o600
+        assert credentials.password in database.url and credentials.password not in database.address
+        assert credentials.password not in repr(credentials) and credentials.password not in repr(database)
+
+    with EmbeddedDatabase(storage) as database, sync_client(database.url) as client:  # the same ones, again
+        assert Credentials.read(tmp_path / "data" / "db.credentials") == credentials
+        assert client.app.things.find_one({}, {"_id": 0}) == {"name": "kept"}
+    assert credentials.password not in (tmp_path / "data" / "db.log").read_text(errors="replace")
+
+
+def test_while_its_user_is_created_no_client_without_the_throwaway_certificate_gets_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first user can only be created without --auth: then the daemon takes only
+    clients with a certificate from a throwaway authority, so nothing else connects."""
+    tried: list[bool] = []
+    launch = EmbeddedDatabase._launch
+
+    def watched(self: EmbeddedDatabase, *args: Any, **kwargs: Any) -> Any:
+        process, port = launch(self, *args, **kwargs)
+        if "--tls-require-client-cert" in args[2]:  # executable, config, flags
+            with pytest.raises(PyMongoError):
+                refused_without_credentials(port)  # not even a ping: no TLS handshake without a certificate
+            tried.append(True)
+        return process, port
+
+    monkeypatch.setattr(EmbeddedDatabase, "_launch", watched)
+    with EmbeddedDatabase(tmp_path / "db") as database, sync_client(database.url) as client:
+        assert client.app.things.insert_one({}).acknowledged
+
+    assert tried == [True]
+
+
+def test_a_data_directory_from_before_credentials_gets_them_and_keeps_its_data(tmp_path: Path) -> None:
+    storage = tmp_path / "db"
+    port = free_port()
+    old = subprocess.Popen(  # the daemon as earlier versions ran it: no --auth
+        [find_daemon(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with MongoClient("127.0.0.1", port, directConnection=True, serverSelectionTimeoutMS=30_000) as client:
+            client.app.things.insert_one({"name": "from before"})
+            client.admin.command("fsync")
+    finally:
+        old.terminate()
+        old.wait(30)
+
+    with EmbeddedDatabase(storage) as database:
+        port = urlsplit(database.address).port
+        assert port is not None and refused_without_credentials(port)
+        with sync_client(database.url) as client:
+            assert client.app.things.find_one({}, {"_id": 0}) == {"name": "from before"}
+
+
+@pytest.mark.parametrize("lost", ["the credentials", "the storage"])
+def test_credentials_and_storage_that_disagree_are_set_right(tmp_path: Path, lost: str) -> None:
+    storage, credentials = tmp_path / "db", tmp_path / "db.credentials"
+    with EmbeddedDatabase(storage):
+        pass
+    if lost == "the credentials":
+        credentials.unlink()  # the storage has a user whose password no one knows: it gets a new one
+    else:
+        shutil.rmtree(storage)  # credentials on file for a storage that has no user: it gets them
+
+    with EmbeddedDatabase(storage) as database, sync_client(database.url) as client:
+        assert client.app.things.insert_one({}).acknowledged
+    assert Credentials.read(credentials) is not None
+
+
+def test_an_ephemeral_database_has_no_credentials() -> None:
+    """The tests' database: it lives and dies with the test run and holds nothing else."""
+    with EmbeddedDatabase(MEMORY) as database:
+        assert "@" not in database.url and database.credentials_path is None

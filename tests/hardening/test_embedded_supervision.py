@@ -21,6 +21,7 @@ import psutil
 import pytest
 from pymongo import MongoClient
 
+from app.database.credentials import Credentials
 from tests.api.helpers import AUTHENTICATE, REGISTER
 
 from .conftest import AppProcess, running_apps
@@ -87,12 +88,14 @@ def gql(
     )
 
 
-def kill_and_hold_the_port(app: AppProcess) -> socket.socket:
+def kill_and_hold_the_port(app: AppProcess, data_dir: Path) -> socket.socket:
     """SIGKILL the daemon and take its port before the supervisor restarts it there."""
     port = database_port(app)
+    credentials = Credentials.read(data_dir / "db.credentials")
+    assert credentials is not None
     # SecantusDB makes writes durable at its checkpoints: those of the last moment
     # before a SIGKILL may be lost. Checkpoint now, so "the same data" is all of it.
-    with MongoClient(f"mongodb://127.0.0.1:{port}", directConnection=True) as client:
+    with MongoClient(credentials.url("127.0.0.1", port), directConnection=True) as client:
         client.admin.command("fsync")
     for _ in range(KILLS):
         daemon = database_process(app)
@@ -120,7 +123,7 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]
             str(path.relative_to(data_dir)): stat.S_IMODE(path.stat().st_mode)
             for path in [data_dir, *data_dir.rglob("*")]
         }
-        held = kill_and_hold_the_port(app)
+        held = kill_and_hold_the_port(app, data_dir)
         with contextlib.closing(held):
             result.health_down = httpx.get(f"{app.url}/healthz", timeout=60)
             result.me_down = gql(app, "{ me { id } }", token=result.token).json()
@@ -181,6 +184,8 @@ def test_debug_logs_show_the_engine_trace_but_no_credentials(supervised: Supervi
     assert supervised.token not in log
     assert supervised.token.split(".")[-1] not in log  # not even the signature
     assert " DEBUG pymongo" not in log
+    credentials = Credentials.read(supervised.data_dir / "db.credentials")
+    assert credentials is not None and credentials.password not in log  # not the database's either
 
 
 def test_the_database_files_are_still_private_after_the_restart(supervised: Supervised) -> None:
