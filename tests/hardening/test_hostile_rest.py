@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.api.graphql import GraphQLEndpoint
+from app.api.handler import RequestHandler
 from app.concepts.throttling import Count
 from app.database import Client
 from app.protocol.bounds import MAX_CLIENT_TEXT
@@ -283,3 +285,40 @@ async def test_a_lone_surrogate_in_a_string_field_is_a_client_error_not_a_crash(
 
     assert response.status_code < 500, response.text
     assert response.status_code in (200, 400, 401, 403), response.text
+
+
+LAST_RESORT = [
+    ("/api/me", RequestHandler, "handle", {"error": "Internal server error.", "code": "INTERNAL_SERVER_ERROR"}),
+    # A resolver's exception is Strawberry's to mask; making the context comes before it.
+    (
+        "/graphql",
+        GraphQLEndpoint,
+        "get_context",
+        {"errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "owner", "method", "expected"), LAST_RESORT, ids=["rest", "graphql"])
+async def test_an_unexpected_exception_is_a_500_in_the_apis_shape_with_the_usual_headers(
+    database_url: str, db_name: str, monkeypatch: pytest.MonkeyPatch, path: str, owner: type, method: str, expected: Any
+) -> None:
+    """Starlette's last resort answers outside every middleware: it says nosniff and
+    no-store all the same, and the masked error comes as the API's error."""
+
+    async def crash(self: Any, *args: Any) -> None:
+        raise RuntimeError("a bug of ours, with a secret in its message: hunter2")
+
+    monkeypatch.setattr(owner, method, crash)
+    app = create_app(settings_for(database_url, db_name))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.post(
+            path, json={"session": "x"} if path.startswith("/api") else {"query": "{ me { id } }"}
+        )
+
+    assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == expected
+    assert "hunter2" not in response.text
