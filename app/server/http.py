@@ -217,19 +217,20 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._end(_TOO_LARGE)
 
     def _end(self, answer: bytes) -> None:
-        """Answer (unless the app already is) and close, telling a running request that the client is gone."""
+        """Answer (unless the request is answered or being answered) and close; a request
+        the app still runs is told that the client is gone."""
         self._refused = True
         self._disarm()
         if self.transport.is_closing():
             return
         cycle = self.cycle
+        answered = cycle is not None and cycle.response_started and (not cycle.response_complete or not self._in_head)
         if cycle is not None and not cycle.response_complete:
-            answering = cycle.response_started
             cycle.disconnected = True  # the app's receive() says so, and nothing it sends is written
             cycle.message_event.set()
-            if answering:
-                self.transport.close()
-                return
+        if answered:
+            self.transport.close()
+            return
         self.transport.write(answer)
         # A close with the client's data unread resets the connection, and the client
         # may lose the answer with it: end our side, drop what still arrives, and close

@@ -280,6 +280,23 @@ def test_a_body_dripped_a_byte_at_a_time_is_408_and_closed(plain: AppProcess) ->
     wait_for_log(plain, r"request body stalled")
 
 
+def test_a_body_left_unfinished_after_its_answer_closes_the_connection_without_a_second_answer(
+    plain: AppProcess,
+) -> None:
+    """An unknown path is answered 404 before its body is read; a client that then sends
+    no more of it is cut off by the body timeout, with the one answer it had."""
+    head = b"POST /api/nowhere HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port_of(plain)), timeout=GUARD) as sock:
+        sock.sendall(head + b"{")
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 404 "), answer
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+
+
 def test_slow_clients_past_the_file_limit_do_not_lock_others_out(plain: AppProcess) -> None:
     """The report: with a 1024-file limit, 1100 dripping connections made every other
     client's /healthz fail. Here the app's limit is a few dozen files above what it
