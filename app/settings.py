@@ -280,6 +280,10 @@ class Settings(BaseSettings):
     except in production (where codegen reads schema.graphql instead)."""
     graphiql: bool | None = None
     """Serve GraphiQL to browsers at /graphql. Unset = on, except in production."""
+    strict_responses: bool | None = None
+    """A second response to one request (two syncs answering one outcome: a bug) fails
+    the request with INTERNAL_SERVER_ERROR, so the bug shows. Unset = on, except in
+    production, where the second response is logged as an error and ignored."""
     debug_flows: bool = False
     """Show each request's flow: `extensions.flow` in GraphQL responses, `X-Flow-Id` on
     REST responses, and the recent flows at /flows. Inputs and outputs are shown with
@@ -357,6 +361,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return not self.production if self.graphql_introspection is None else self.graphql_introspection
+
+    @property
+    def strict_responses_enabled(self) -> bool:
+        return not self.production if self.strict_responses is None else self.strict_responses
 
     @property
     def graphiql_enabled(self) -> bool:

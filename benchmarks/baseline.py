@@ -27,9 +27,10 @@ from app.concepts.sessioning import Session, TokenCodec
 from app.concepts.user_authentication import User
 from app.concepts.user_authentication.documents import UserName
 from app.database import connect
+from app.keys import jwt_secret
 from app.server.middleware.access_log import AccessLog
 from app.server.middleware.limits import BodyLimit
-from app.settings import Settings, jwt_secret
+from app.settings import Settings
 
 settings = Settings()
 tokens = TokenCodec([jwt_secret(settings)], settings.jwt_issuer)

@@ -5,23 +5,11 @@ A password change revokes the user's other sessions; deleting the account revoke
 all of them.
 """
 
+from app.api.routes.account import CHANGE_PASSWORD, DELETE_ACCOUNT
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
-from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import acts_for_self, error_response, forbidden, unauthenticated
-
-CHANGE_PASSWORD = Route(
-    "/UserAuthentication/changePassword",
-    SESSION,
-    Input("user", optional=True),
-    Input("oldPassword", secret=True),
-    Input("newPassword", secret=True),
-    graphql="Mutation.changePassword",
-)
-DELETE_ACCOUNT = Route(
-    "/UserAuthentication/deleteAccount", SESSION, Input("user", optional=True), graphql="Mutation.deleteAccount"
-)
 
 # -- Change password ------------------------------------------------------------
 

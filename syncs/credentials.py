@@ -15,12 +15,11 @@ came before the change, and the revocation that follows the change removes it.
 from collections.abc import Callable
 from typing import Any
 
+from app.api.routes.access import AUTHENTICATE, LOGIN, REGISTER
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.concepts.outputs import INVALID_CREDENTIALS
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.routes import Route
-
-from .auth import AUTHENTICATE, LOGIN, REGISTER
 
 INVALID_CREDENTIALS_ERROR = {"error": "Invalid username or password.", "code": INVALID_CREDENTIALS}
 
@@ -53,7 +52,7 @@ def stale_session(route: Route, action: Callable[..., Any]) -> Sync:
             ],
         )
 
-    return StaleSession  # type: ignore[no-any-return]
+    return StaleSession
 
 
 RegisterStaleSession = stale_session(REGISTER, UserAuthentication.register)

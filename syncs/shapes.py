@@ -34,7 +34,7 @@ def unauthenticated(route: Route) -> Sync:
             ],
         )
 
-    return Unauthenticated  # type: ignore[no-any-return]
+    return Unauthenticated
 
 
 def acts_for_self(user: Var, target: Var) -> Callable[[Frame], bool]:
@@ -71,7 +71,7 @@ def forbidden(route: Route) -> Sync:
             ],
         )
 
-    return Forbidden  # type: ignore[no-any-return]
+    return Forbidden
 
 
 def error_response(route: Route, action: Callable[..., Any], suffix: str = "ResponseError") -> Sync:
@@ -88,4 +88,4 @@ def error_response(route: Route, action: Callable[..., Any], suffix: str = "Resp
             then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
         )
 
-    return ResponseError  # type: ignore[no-any-return]
+    return ResponseError

@@ -14,12 +14,12 @@ ever made, however many arrive at once.
 account.py.)
 """
 
+from app.api.routes.access import AUTHENTICATE, LOGIN, REGISTER
+from app.api.routes.account import CHANGE_PASSWORD
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 from app.protocol.routes import Route
 
-from .account import CHANGE_PASSWORD
-from .auth import AUTHENTICATE, LOGIN, REGISTER
 from .shapes import acts_for_self
 
 
@@ -36,7 +36,7 @@ def rate_limited(route: Route, kind: str) -> Sync:
             then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
         )
 
-    return Throttled  # type: ignore[no-any-return]
+    return Throttled
 
 
 # -- Logins ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.concepts import DOCUMENTS
 from app.database import MEMORY, Client, EmbeddedDatabase
+from tests.throwaway import Throwaway
 
 Database = AsyncDatabase[dict[str, Any]]
 InitDocuments = Callable[[Sequence[type[Document]]], Awaitable[Database]]
@@ -71,3 +72,11 @@ def init_documents(mongo_client: Client, db_name: str) -> InitDocuments:
 async def database(init_documents: InitDocuments) -> Database:
     """A fresh database with every document of the app bound to it."""
     return await init_documents(all_documents())
+
+
+@pytest.fixture
+def throwaway(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Throwaway]:
+    """Add throwaway modules to the app's packages for one test (see tests/throwaway.py)."""
+    added = Throwaway(tmp_path, monkeypatch)
+    yield added
+    added.forget()

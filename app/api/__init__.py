@@ -1,1 +1,1 @@
-"""The API layers: GraphQL (app.api.schema:schema) and the seeds' REST protocol."""
+"""The API layers: the routes each feature offers, GraphQL (fields generated from the routes) and REST."""

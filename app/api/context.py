@@ -11,7 +11,7 @@ from starlette.requests import Request
 from app.engine import Flow
 from app.protocol.bounds import MAX_CLIENT_TEXT
 from app.protocol.codes import BAD_USER_INPUT
-from app.protocol.routes import Route
+from app.protocol.routes import InvalidInput, Route
 
 from .errors import ApiError, raise_request_error
 from .handler import RequestHandler
@@ -32,15 +32,6 @@ def client_address(request: Request, *, proxies: int) -> str | None:
         if entries:
             return entries[max(len(entries) - proxies, 0)][:MAX_CLIENT_TEXT]
     return request.client.host if request.client else None
-
-
-def is_text(value: str) -> bool:
-    """Valid Unicode text (no lone surrogates, which JSON allows): storable and hashable."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def user_agent(request: Request) -> str | None:
@@ -73,17 +64,12 @@ class Context:
     async def request(self, route: Route, **inputs: Any) -> dict[str, Any]:
         """`Requesting.request(route.path, session, client, userAgent, **inputs)`; the
         response, or the request-level error raised. Absent optional inputs are their default."""
-        unknown = set(inputs) - route.keys
-        if unknown:
-            raise TypeError(f"{route.path} has no input(s) {', '.join(sorted(unknown))}")
-        inputs = {i.name: i.default for i in route.inputs if i.optional} | inputs
-        for name, value in inputs.items():
-            if isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
-                raise ApiError(f"Argument {name} is too long (more than {MAX_CLIENT_TEXT} characters).", BAD_USER_INPUT)
-            if isinstance(value, str) and not is_text(value):
-                raise ApiError(f"Argument {name} is not valid Unicode text.", BAD_USER_INPUT)
+        try:
+            accepted = route.accept(inputs, "Argument")
+        except InvalidInput as invalid:
+            raise ApiError(str(invalid), BAD_USER_INPUT) from None
         response = await self.handler.handle(
-            route.path, {**inputs, "session": self.session, "client": self.client, "userAgent": self.user_agent}
+            route.path, {**accepted, "session": self.session, "client": self.client, "userAgent": self.user_agent}
         )
         self.flows.append(response.flow)
         raise_request_error(response.body)

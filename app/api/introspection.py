@@ -7,14 +7,8 @@ from __future__ import annotations
 import re
 
 from graphql import GraphQLError
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-
-
-def closed_rules() -> list[type[ASTValidationRule]]:
-    """Validation rules refusing `__schema` and `__type` (`__typename` stays allowed)."""
-    return [NoSchemaIntrospectionCustomRule]
 
 
 def hide_suggestions(error: GraphQLError) -> None:

@@ -18,42 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.protocol import codes
-from app.protocol.bounds import MAX_CLIENT_TEXT
 from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND
-from app.protocol.routes import SESSION, Route
+from app.protocol.routes import SESSION, InvalidInput, Route
 
-from .context import bearer_token, client_address, is_text, user_agent
-
-KINDS = {str: "a string", int: "an integer", bool: "a boolean"}
-
-
-class InvalidBody(ValueError):
-    pass
+from .context import bearer_token, client_address, user_agent
 
 
 def validate(route: Route, body: object) -> dict[str, Any]:
     """The inputs for `Requesting.request`: every input of the route, absent optional ones as their default."""
     if not isinstance(body, dict):
-        raise InvalidBody("The body must be a JSON object.")
-    unknown = sorted(set(body) - route.keys)
-    if unknown:
-        raise InvalidBody(f"Unknown field(s): {', '.join(unknown)[:200]}.")
-    inputs = {}
-    for field in route.inputs:
-        name, value = field.name, body.get(field.name)
-        if value is None:
-            if not field.optional:
-                raise InvalidBody(f"Field {name} is required.")
-            inputs[name] = field.default
-        elif type(value) is not field.type:
-            raise InvalidBody(f"Field {name} must be {KINDS[field.type]}.")
-        elif isinstance(value, str) and len(value) > MAX_CLIENT_TEXT:
-            raise InvalidBody(f"Field {name} is too long (more than {MAX_CLIENT_TEXT} characters).")
-        elif isinstance(value, str) and not is_text(value):
-            raise InvalidBody(f"Field {name} is not valid Unicode text.")
-        else:
-            inputs[name] = value
-    return inputs
+        raise InvalidInput("The body must be a JSON object.")
+    return route.accept(body, "Field")
 
 
 def _json(value: Any) -> Any:
@@ -91,7 +66,7 @@ async def endpoint(request: Request) -> JSON:
             body = {**body, "session": bearer_token(request)}
         inputs = validate(route, body)
     except (ValueError, RecursionError) as invalid:
-        message = str(invalid) if isinstance(invalid, InvalidBody) else "The body is not valid JSON."
+        message = str(invalid) if isinstance(invalid, InvalidInput) else "The body is not valid JSON."
         return _rejected(request, path, 400, message, BAD_USER_INPUT, started)
     inputs["client"] = client_address(request, proxies=request.app.state.settings.trust_proxy)
     inputs["userAgent"] = user_agent(request)

@@ -1,15 +1,16 @@
-"""The GraphQL types of api.md: plain declarations, built from response records."""
+"""The GraphQL types every feature shares, and the two built from the error-code
+registry once every part of the app has declared its codes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
-import app.concepts  # noqa: F401  (the concepts declare their codes on import)
-from app.protocol import codes
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -18,87 +19,22 @@ class User:
     username: str
 
 
-ErrorCode = Enum("ErrorCode", {code: code for code in codes.domain_codes()})  # type: ignore[misc]
-"""Every declared domain code (app.protocol.codes), so no answer of a concept is unknown here."""
-strawberry.enum(ErrorCode)
+def error_code_enum(domain_codes: Iterable[str]) -> type[Enum]:
+    """`ErrorCode`: every declared domain code, so no answer of a concept is unknown here."""
+    error_code: type[Enum] = Enum("ErrorCode", {code: code for code in domain_codes})  # type: ignore[misc]
+    return strawberry.enum(error_code)
 
 
-@strawberry.type(description="An expected, user-facing failure, returned as data.")
-class UserError:
-    code: ErrorCode
-    message: str
-
-
-@strawberry.type
-class AuthSuccess:
-    user: User
-    session: str = strawberry.field(description="Send as `Authorization: Bearer <session>`.")
-    expires_at: datetime
-
-
-@strawberry.type
-class LogoutSuccess:
-    ok: bool
-
-
-@strawberry.type
-class ChangePasswordSuccess:
-    user: User
-
-
-@strawberry.type
-class DeleteAccountSuccess:
-    user: strawberry.ID
-
-
-@strawberry.type
-class Session:
-    id: strawberry.ID = strawberry.field(description="A public handle for the session; never the token.")
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime = strawberry.field(
-        description="Last time the session was used; updated at most once a minute."
+def user_error_type(error_code: type[Enum]) -> Any:
+    """`UserError`: an expected failure, returned as data (its code from `error_code`)."""
+    namespace = {"__annotations__": {"code": error_code, "message": str}}
+    return strawberry.type(
+        type("UserError", (), namespace), description="An expected, user-facing failure, returned as data."
     )
-    client: str | None = strawberry.field(description="The client address the session was created from.")
-    user_agent: str | None = strawberry.field(
-        description="The User-Agent it was created with (at most 256 characters)."
-    )
-    current: bool = strawberry.field(description="True for the session making this request.")
 
 
-@strawberry.type
-class RevokeSessionSuccess:
-    id: strawberry.ID
-
-
-@strawberry.type
-class LogoutEverywhereSuccess:
-    revoked: int
-
-
-AuthResult = Annotated[AuthSuccess | UserError, strawberry.union("AuthResult")]
-ChangePasswordResult = Annotated[ChangePasswordSuccess | UserError, strawberry.union("ChangePasswordResult")]
-DeleteAccountResult = Annotated[DeleteAccountSuccess | UserError, strawberry.union("DeleteAccountResult")]
-RevokeSessionResult = Annotated[RevokeSessionSuccess | UserError, strawberry.union("RevokeSessionResult")]
-
-
-def user_error(response: dict[str, Any]) -> UserError | None:
-    if "error" not in response:
-        return None
-    return UserError(code=ErrorCode(response["code"]), message=str(response["error"]))
-
-
-def as_user(response: dict[str, Any]) -> User:
-    return User(id=strawberry.ID(response["user"]), username=response["username"])
-
-
-def as_session(row: dict[str, Any]) -> Session:
-    return Session(
-        id=strawberry.ID(row["id"]),
-        created_at=row["createdAt"],
-        expires_at=row["expiresAt"],
-        last_used_at=row["lastUsedAt"],
-        client=row["client"],
-        user_agent=row["userAgent"],
-        current=row["current"],
-    )
+def from_row(kind: type[T], row: Mapping[str, Any]) -> T:
+    """An object of a GraphQL type from a row keyed by the type's field names (`createdAt`
+    for `created_at`): the row's shape is declared once, by the type."""
+    fields = kind.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    return kind(**{field.python_name: row[field.graphql_name or to_camel_case(field.python_name)] for field in fields})

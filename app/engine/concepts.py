@@ -4,7 +4,9 @@ A concept is a plain class. Public async methods are actions (keyword arguments 
 one flat dict out); methods named with a leading underscore are queries (a list of
 dicts out). Signatures are read from type hints: parameters annotated `Secret` are
 redacted everywhere, and the return annotation (a TypedDict or a union of them)
-declares the possible output keys.
+declares the possible output keys. An error output (a TypedDict with an `error` key)
+may name the codes it carries: `-> Out | Annotated[Error, WEAK_PASSWORD, ...]`, or
+`Annotated[Error, ...]` for codes passed on from elsewhere.
 """
 
 from __future__ import annotations
@@ -33,10 +35,22 @@ def _is_secret(hint: Any) -> bool:
     return any(_is_secret(arg) for arg in typing.get_args(hint))
 
 
-def _typeddicts(hint: Any) -> list[Any]:
+def _variants(hint: Any) -> list[tuple[Any, tuple[Any, ...]]]:
+    """Each TypedDict of a return annotation, with the metadata `Annotated` gave it."""
+    if typing.get_origin(hint) is Annotated:
+        inner, *metadata = typing.get_args(hint)
+        return [(td, tuple(metadata)) for td, _ in _variants(inner)]
     if typing.is_typeddict(hint):
-        return [hint]
-    return [arg for arg in typing.get_args(hint) if typing.is_typeddict(arg)]
+        return [(hint, ())]
+    return [variant for arg in typing.get_args(hint) for variant in _variants(arg)]
+
+
+def _codes(variants: list[tuple[Any, tuple[Any, ...]]]) -> frozenset[str] | None:
+    """The codes the error variants declare; None when they declare none, or pass codes on (`...`)."""
+    metadata = [item for td, items in variants if "error" in td.__annotations__ for item in items]
+    if not metadata or Ellipsis in metadata:
+        return None
+    return frozenset(str(code) for code in metadata)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +67,14 @@ class ActionSpec:
     secrets: frozenset[str] = field(default=frozenset())
     variants: tuple[tuple[str, frozenset[str]], ...] = ()
     """Each possible output: its TypedDict's name and keys (success and error alike)."""
+    errors: frozenset[str] | None = None
+    """The codes its error outputs may carry, as declared; None if it declares none."""
+    passes_codes_on: bool = False
+    """Its error outputs carry codes from elsewhere (`Annotated[Error, ...]`)."""
+
+    @property
+    def can_fail(self) -> bool:
+        return any("error" in keys for _, keys in self.variants)
 
     @property
     def qualname(self) -> str:
@@ -115,7 +137,8 @@ def read_actions(cls: type) -> list[ActionSpec]:
         params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
         open_inputs = any(p.kind is p.VAR_KEYWORD for p in params)
         named = [p.name for p in params if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD]
-        outs = _typeddicts(hints.get("return"))
+        variants = _variants(hints.get("return"))
+        outs = [td for td, _ in variants]
         if not outs:
             raise TypeError(
                 f"{concept_name(cls)}.{name}: an action must declare its outputs "
@@ -139,6 +162,8 @@ def read_actions(cls: type) -> list[ActionSpec]:
                 open_inputs=open_inputs,
                 secrets=frozenset(secrets),
                 variants=tuple((td.__name__, frozenset(td.__annotations__)) for td in outs),
+                errors=_codes(variants),
+                passes_codes_on=any(Ellipsis in items for _, items in variants),
             )
         )
     return specs

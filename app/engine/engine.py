@@ -162,7 +162,10 @@ class Engine:
             patterns.append(Pattern.of(spec, inputs, outputs))
             for pattern in (inputs, outputs):
                 bound |= {v for v in pattern.values() if isinstance(v, Var)}
-        plan = sync.where_plan()
+        try:
+            plan = sync.where_plan()
+        except Exception as exc:
+            raise SyncDeclarationError(f"sync {sync.name}: `where` is not a pipeline of steps: {exc}") from exc
         for i, step in enumerate(plan.steps):
             if isinstance(step, Query | Without):
                 self._check_query(sync, f"where step {i + 1}", step)
@@ -214,6 +217,11 @@ class Engine:
 
     # -- running ----------------------------------------------------------------
 
+    @property
+    def actions(self) -> list[ActionSpec]:
+        """Every instrumented action, in registration order."""
+        return list(self._instances)
+
     def action(self, ref: Callable[..., Any]) -> ActionSpec:
         spec = self._actions.get(ref)
         if spec is None:
@@ -248,6 +256,11 @@ class Engine:
             output = await spec.fn(self._instances[spec], **input)
             if not isinstance(output, dict):
                 raise TypeError(f"{spec.qualname} returned {type(output).__name__}, not a dict")
+            if spec.errors is not None and "error" in output and output.get("code") not in spec.errors:
+                raise ValueError(
+                    f"{spec.qualname} answered code {output.get('code')!r}, which it does not declare "
+                    f"(declares: {', '.join(sorted(spec.errors))})"
+                )
         except Exception as exc:
             raise FlowError(flow, sync, spec.qualname, exc) from exc
         flow.complete(record, output)

@@ -46,13 +46,15 @@ class Query:
 
     fn: QueryFn
     inputs: dict[str, Any]
-    outputs: dict[str, Var]
+    outputs: dict[str, Any]
     default: dict[str, Any] | None = None
     into: Var | None = None
 
     @property
     def binds(self) -> tuple[Var, ...]:
-        return (self.into,) if self.into else tuple(self.outputs.values())
+        if self.into is not None:
+            return (self.into,)
+        return tuple(value for value in self.outputs.values() if isinstance(value, Var))
 
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
         query = resolve(self.fn)
@@ -60,24 +62,28 @@ class Query:
         for frame in frames:
             rows = await maybe_await(query(**bind(self.inputs, frame)))
             if self.into is not None:
-                collected = [{var.name: row[key] for key, var in self.outputs.items()} for row in rows]
-                result.append({**frame, self.into: collected})
+                result.append({**frame, self.into: [dict(row) for row in rows]})
                 continue
             if not rows and self.default is not None:
                 rows = [self.default]
             for row in rows:
                 extended = dict(frame)
-                for key, var in self.outputs.items():
-                    value = row[key]
-                    if var in extended and extended[var] != value:
+                for key, value in self.outputs.items():
+                    found = row[key]
+                    if not isinstance(value, Var):
+                        if found != value:
+                            break
+                    elif value in extended and extended[value] != found:
                         break
-                    extended[var] = value
+                    else:
+                        extended[value] = found
                 else:
                     result.append(extended)
         return result
 
     def describe(self) -> str:
-        text = f"{self.fn.__qualname__} ({describe_pattern(self.inputs)}) : ({describe_pattern(self.outputs)})"
+        outputs = f" : ({describe_pattern(self.outputs)})" if self.outputs else ""
+        text = f"{self.fn.__qualname__} ({describe_pattern(self.inputs)}){outputs}"
         if self.into is not None:
             text += f" into {self.into.name}"
         if self.default is not None:
@@ -180,19 +186,25 @@ class Frames:
         self,
         query: QueryFn,
         inputs: dict[str, Any],
-        outputs: dict[str, Var],
+        outputs: dict[str, Any] | None = None,
         *,
         default: dict[str, Any] | None = None,
         into: Var | None = None,
     ) -> Frames:
-        """Extend each frame with each row of `query`.
+        """Extend each frame with each row of `query`: `outputs` maps row keys to the
+        variables they bind (a literal instead keeps only the rows with that value).
 
         With `default`, a frame whose query has no rows continues with that row
         instead of being dropped (the "zero matches" case: answer with a default).
-        With `into`, the rows are gathered as a list bound to `into` (empty when
-        there are none), so the frame is never dropped.
+        With `into` (and no `outputs`), the rows themselves, keyed by the query's own
+        keys, are gathered as a list bound to `into` (empty when there are none), so
+        the frame is never dropped.
         """
-        return self._then(Query(query, inputs, outputs, default, into))
+        if into is not None and outputs:
+            raise TypeError(
+                "a query `into` a variable collects whole rows, keyed by the query's own keys: give it no outputs"
+            )
+        return self._then(Query(query, inputs, outputs or {}, default, into))
 
     def without(self, query: QueryFn, inputs: dict[str, Any]) -> Frames:
         """Keep the frames for which `query` returns no rows."""

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, overload
 
 from .frames import Frames
 from .vars import Var
@@ -44,10 +44,22 @@ class Sync:
         return self.where(Frames()) if self.where else Frames()
 
 
-def sync(fn: Callable[..., Sync] | None = None, *, name: str | None = None) -> Any:
-    """Declare a sync from a function whose parameters are its variables."""
+SyncFunction = Callable[..., Sync]
 
-    def declare(fn: Callable[..., Sync]) -> Sync:
+
+@overload
+def sync(fn: SyncFunction, /) -> Sync: ...
+
+
+@overload
+def sync(*, name: str | None = None) -> Callable[[SyncFunction], Sync]: ...
+
+
+def sync(fn: SyncFunction | None = None, /, *, name: str | None = None) -> Sync | Callable[[SyncFunction], Sync]:
+    """Declare a sync from a function whose parameters are its variables (`@sync`, or
+    `@sync(name=...)` for a sync a factory makes per route)."""
+
+    def declare(fn: SyncFunction) -> Sync:
         variables = tuple(Var(p) for p in inspect.signature(fn).parameters)
         declared = fn(*variables)
         declared.name = name or fn.__name__

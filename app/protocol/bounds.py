@@ -12,3 +12,12 @@ Passwords (at most 256 code points) and usernames (32) fit with room to spare.""
 
 MAX_LOGGED_NAME: Final = 100
 """Characters of a client-chosen name (a GraphQL operation name) written to the access log."""
+
+
+def is_text(value: str) -> bool:
+    """Valid Unicode text (no lone surrogates, which JSON allows): storable and hashable."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

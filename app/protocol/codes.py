@@ -9,6 +9,7 @@ GraphQL error with `extensions.code`. Either has the REST status it is declared 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NewType
 
@@ -70,3 +71,12 @@ NOT_FOUND = declare("NOT_FOUND", status=404, request_level=True)
 INTERNAL_SERVER_ERROR = declare("INTERNAL_SERVER_ERROR", status=500, request_level=True)
 SERVICE_UNAVAILABLE = declare("SERVICE_UNAVAILABLE", status=503, request_level=True)
 TIMEOUT = declare("TIMEOUT", status=504, request_level=True)
+
+
+def failure(output: Mapping[str, object]) -> str | None:
+    """The code of an error output (`{error, code}`; INTERNAL_SERVER_ERROR if it has
+    none), or None for a success: the one test of "is this an error, and which"."""
+    if "error" not in output:
+        return None
+    code = output.get("code")
+    return code if isinstance(code, str) else INTERNAL_SERVER_ERROR

@@ -1,21 +1,33 @@
-"""The start-up check of routes against syncs: every request is answered.
+"""The start-up check of the syncs against the routes they answer.
 
 The engine checks each sync on its own (actions, keys, bound variables). This checks
-them together, against the declared routes:
+them together, against the routes' contracts, and refuses to start, naming the sync,
+route, action and key, when:
 
-- every `when` pattern on the request action names a declared path, and only keys
-  that route has (or that the API layer adds to every request); a pattern without a
-  path (a sync on every request) names only the keys every request has;
-- every `code` a sync answers with is a declared error code;
-- every route is answered: starting from its request, each sync that can fire is
-  followed; for every action a sync invokes whose outcome some sync follows, every
-  output variant (each TypedDict of its return type, success and error) must be
-  matched by a sync that responds or carries the flow on. An action whose outcome no
-  sync follows (e.g. counting a failure) is a side effect and needs no answer.
+- a `when` pattern on the request action names a path no route declares, or a key
+  that route does not take (besides those the API layer gives every request); a
+  pattern without a path (a sync on every request) names only those;
+- a sync responds with keys that are not exactly one of its route's outputs, or the
+  error shape `{error, code}`;
+- a sync answers a code its route does not declare: a literal `code`, or the codes of
+  an action's error it passes on (which the action must declare);
+- a route is not answered: see the walk below;
+- two syncs are both certain to respond to the same outcome.
 
-A `where` clause or a literal in a pattern (besides a path) can still drop a frame at run
-time; the check assumes such a sync fires, and says which syncs it could not see
-through. The handler's "no sync responded" answer stays as the net for those.
+The walk. Each route's flow is imagined as a tree of *events*, an event being an
+action completing with one of its output variants (each TypedDict of its return type,
+errors too), starting from the request. At each event, the syncs that can fire are
+those with a pattern that fits it and whose other patterns fit events earlier on the
+same branch. An event is *answered* when one of them responds, or invokes an action
+whose outcome some sync follows: every variant of that action is then an event to
+walk. An action whose outcome no sync follows (counting a failure, say) is a side
+effect and needs no answer. A branch that repeats an event, or grows longer than
+MAX_STEPS, is assumed to end.
+
+A sync with a `where`, or a literal in a pattern (besides a request's path), may not
+fire when its patterns fit: the walk assumes it does, and lists it as *conditional*.
+The handler's "no sync responded" answer stays the net for those; a second response
+fails the flow in development and tests (Requesting's strict mode).
 """
 
 from __future__ import annotations
@@ -33,10 +45,15 @@ from app.engine.vars import Var
 from . import codes
 from .routes import Route
 
+MAX_STEPS = 12
+"""The longest branch the walk follows; our longest flow (a login) has 7 steps."""
+
+ERROR_SHAPE = frozenset({"error", "code"})
+
 
 @dataclass(frozen=True)
 class Event:
-    """An action completing with one of its output variants, as the check imagines it."""
+    """An action completing with one of its output variants, as the walk imagines it."""
 
     action: ActionSpec
     variant: str
@@ -51,56 +68,58 @@ class Event:
 
 @dataclass
 class Coverage:
-    """What the check found for one route: who answers each outcome, what it could not prove."""
+    """What the check found for one route: the syncs that fire on each outcome, the
+    codes it can answer, the syncs it assumed fire, and the problems."""
 
     route: Route
     outcomes: dict[str, list[str]] = field(default_factory=dict)
-    unseen: set[str] = field(default_factory=set)
+    codes: dict[str, list[str]] = field(default_factory=dict)
+    conditional: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
 
-MAX_DEPTH = 12
-
-
 class RouteCheck:
-    def __init__(self, engine: Engine, routes: Iterable[Route], request: ActionSpec, respond: ActionSpec) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        routes: Iterable[Route],
+        *,
+        request: ActionSpec,
+        respond: ActionSpec,
+        implicit: Collection[str],
+    ) -> None:
         self.engine = engine
         self.routes = {route.path: route for route in routes}
         self.request = request
         self.respond = respond
+        self.implicit = implicit
 
-    # -- the request patterns --------------------------------------------------------------
+    # -- each sync against the routes it names ---------------------------------------------
 
-    def pattern_problems(self, implicit: Collection[str]) -> list[str]:
-        problems = []
-        for compiled in self.engine.syncs:
-            for i, (pattern, (_, inputs, _)) in enumerate(zip(compiled.patterns, compiled.sync.when, strict=True)):
-                if pattern.action is self.request:
-                    problems += self._request_pattern(compiled, i + 1, inputs, implicit)
-            for spec, inputs in compiled.then:
-                code = inputs.get("code")
-                if (
-                    spec is self.respond
-                    and code is not None
-                    and not isinstance(code, Var)
-                    and not codes.is_declared(code)
-                ):
-                    problems.append(
-                        f"sync {compiled.name}: then {spec.qualname} answers code {code!r}, which is not "
-                        "declared (declare it with app.protocol.codes.declare, e.g. in app/concepts/outputs.py)"
-                    )
+    def sync_problems(self, compiled: CompiledSync, coverages: dict[str, Coverage]) -> list[str]:
+        problems: list[str] = []
+        paths = []
+        for i, (pattern, (_, inputs, _)) in enumerate(zip(compiled.patterns, compiled.sync.when, strict=True)):
+            if pattern.action is self.request:
+                problems += self._request_pattern(compiled, i + 1, inputs)
+                if isinstance(inputs.get("path"), str):
+                    paths.append(inputs["path"])
+        routes = [self.routes[path] for path in paths if path in self.routes] or list(self.routes.values())
+        for spec, inputs in compiled.then:
+            if spec is self.respond:
+                for route in routes:
+                    problems += self._response(compiled, route, inputs, coverages[route.path])
         return problems
 
-    def _request_pattern(
-        self, compiled: CompiledSync, index: int, inputs: dict[str, Any], implicit: Collection[str]
-    ) -> list[str]:
+    def _request_pattern(self, compiled: CompiledSync, index: int, inputs: dict[str, Any]) -> list[str]:
         where = f"sync {compiled.name}: when pattern {index} ({self.request.qualname})"
+        every = ", ".join(self.implicit)
         if "path" not in inputs:
             return [
                 f"{where}: input key {key!r} is not an input of every request (a pattern without a path "
-                f"matches every route; every request has {', '.join(implicit)})"
+                f"matches every route; every request has {every})"
                 for key in inputs
-                if key not in implicit
+                if key not in self.implicit
             ]
         path = inputs["path"]
         if not isinstance(path, str):
@@ -109,19 +128,73 @@ class RouteCheck:
         if route is None:
             known = ", ".join(sorted(self.routes))
             return [f"{where} names path {path!r}, which no route declares (routes: {known})"]
-        allowed = route.keys | set(implicit) | {"path"}
+        allowed = route.keys | set(self.implicit) | {"path"}
         return [
             f"{where}: input key {key!r} is not an input of route {path} "
-            f"(inputs: {', '.join(i.name for i in route.inputs) or 'none'}; "
-            f"every request also has {', '.join(implicit)})"
+            f"(inputs: {', '.join(i.name for i in route.inputs) or 'none'}; every request also has {every})"
             for key in inputs
             if key not in allowed
         ]
 
-    # -- answering ---------------------------------------------------------------------------
+    def _response(self, compiled: CompiledSync, route: Route, inputs: dict[str, Any], found: Coverage) -> list[str]:
+        """The keys and codes a sync responds with, against its route's contract."""
+        where = f"sync {compiled.name}: then {self.respond.qualname}"
+        keys = frozenset(inputs) - {"request"}
+        if keys != ERROR_SHAPE:
+            if route.shape_of(dict.fromkeys(keys)) is not None:
+                return []
+            outputs = "; ".join(
+                f"{shape.__name__} {{{', '.join(sorted(shape.__annotations__))}}}" for shape in route.outputs
+            )
+            return [
+                f"{where} answers {{{', '.join(sorted(keys))}}}, which is not an output of route {route.path} "
+                f"(outputs: {outputs}; or an error: {{code, error}})"
+            ]
+        code = inputs["code"]
+        if not isinstance(code, Var):
+            return self._codes(where, route, [code], compiled.name, found)
+        source = self._code_source(compiled, code)
+        if source is None:
+            return [
+                f"{where} answers a `code` the check cannot trace: bind it from an action's error output "
+                "in `when`, or answer a literal code"
+            ]
+        if source.errors is None:
+            return [
+                f"{where} passes on {source.qualname}'s error, whose codes {source.qualname} does not declare "
+                f"(-> ... | Annotated[Error, CODE, ...])"
+            ]
+        return self._codes(where, route, sorted(source.errors), f"{compiled.name} ({source.qualname})", found)
 
-    def coverage(self, route: Route) -> Coverage:
-        found = Coverage(route)
+    def _codes(self, where: str, route: Route, answered: Iterable[str], by: str, found: Coverage) -> list[str]:
+        problems = []
+        for code in answered:
+            found.codes.setdefault(code, [])
+            if by not in found.codes[code]:
+                found.codes[code].append(by)
+            if not codes.is_declared(code):
+                problems.append(
+                    f"{where} answers code {code!r}, which is not declared "
+                    "(declare it with app.protocol.codes.declare, e.g. in app/concepts/outputs.py)"
+                )
+            elif not route.answers(code):
+                problems.append(
+                    f"{where} answers code {code!r}, which route {route.path} does not declare "
+                    f"(errors: {', '.join(route.errors) or 'none'})"
+                )
+        return problems
+
+    def _code_source(self, compiled: CompiledSync, code: Var) -> ActionSpec | None:
+        """The action whose error output binds `code` in the sync's `when`."""
+        for pattern in compiled.patterns:
+            if any(key == "code" and var is code for key, var in pattern.output_vars):
+                return pattern.action
+        return None
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def walk(self, found: Coverage) -> None:
+        route = found.route
         start = Event(self.request, "request", frozenset({"request"}), route.path)
         if not any(
             dict(p.input_literals).get("path") == route.path for c in self._firing((), start) for p in c.patterns
@@ -130,82 +203,104 @@ class RouteCheck:
                 f"route {route.path}: no sync handles its requests "
                 f"(a sync whose `when` has ({self.request.qualname}, {{'path': {route.path!r}, ...}}))"
             )
-            return found
-        self._answer((), start, None, found)
-        return found
+            return
+        self._follow((), start, None, found)
 
-    def _answer(self, world: tuple[Event, ...], event: Event, by: str | None, found: Coverage) -> None:
-        """Follow one imagined completion; record a problem if nothing answers it."""
-        world = (*world, event)
-        firing = self._firing(world[:-1], event)
-        found.outcomes.setdefault(event.describe(), [])
-        found.outcomes[event.describe()] += [c.name for c in firing if c.name not in found.outcomes[event.describe()]]
-        answered = False
-        unfollowed = []
+    def _follow(self, history: tuple[Event, ...], event: Event, by: str | None, found: Coverage) -> None:
+        """Walk one imagined completion; record a problem if nothing answers it."""
+        firing = self._firing(history, event)
+        history = (*history, event)
+        named = found.outcomes.setdefault(event.describe(), [])
+        named += [c.name for c in firing if c.name not in named]
+        found.conditional |= {c.name for c in firing if _conditional(c)}
+        responders = [c for c in firing if any(spec is self.respond for spec, _ in c.then)]
+        certain = [c.name for c in responders if not _conditional(c)]
+        if len(certain) > 1:
+            found.problems.append(
+                f"route {found.route.path}: when {event.describe()}, syncs {' and '.join(certain)} both respond "
+                "(a request is answered once: make them exclusive, e.g. by the outcomes they match)"
+            )
+        answered = bool(responders)
+        side_effects = []
         for compiled in firing:
-            if compiled.plan.steps or any(_filters(pattern) for pattern in compiled.patterns):
-                found.unseen.add(compiled.name)
             for spec, _ in compiled.then:
                 if spec is self.respond:
-                    answered = True
-                elif not self._followed(world, spec):
-                    unfollowed.append(f"{compiled.name} invokes {spec.qualname}, whose outcome no sync matches")
-                else:
-                    answered = True
-                    if world.count(event) > 1 or len(world) > MAX_DEPTH:
-                        found.unseen.add(compiled.name)  # a cycle: assume it ends
-                        continue
-                    for variant, keys in spec.variants:
-                        self._answer(world, Event(spec, variant, keys), compiled.name, found)
+                    continue
+                if not self._followed(history, spec):
+                    side_effects.append(f"{compiled.name} invokes {spec.qualname}, whose outcome no sync matches")
+                    continue
+                answered = True
+                if history.count(event) > 1 or len(history) > MAX_STEPS:
+                    found.conditional.add(compiled.name)  # a cycle: assume it ends
+                    continue
+                for variant, keys in spec.variants:
+                    self._follow(history, Event(spec, variant, keys), compiled.name, found)
         if not answered:
             after = f" (invoked by sync {by})" if by else ""
-            hint = f" ({'; '.join(unfollowed)})" if unfollowed else ""
+            hint = f" ({'; '.join(side_effects)})" if side_effects else ""
             found.problems.append(
                 f"route {found.route.path}: when {event.describe()}{after}, no sync responds to the route "
                 f"or carries the flow on{hint}"
             )
 
-    def _followed(self, world: tuple[Event, ...], spec: ActionSpec) -> bool:
+    def _followed(self, history: tuple[Event, ...], spec: ActionSpec) -> bool:
         """Some sync would fire on some outcome of this action: its outcome matters."""
-        return any(self._firing(world, Event(spec, variant, keys)) for variant, keys in spec.variants)
+        return any(self._firing(history, Event(spec, variant, keys)) for variant, keys in spec.variants)
 
-    def _firing(self, world: tuple[Event, ...], event: Event) -> list[CompiledSync]:
-        """The syncs that could fire when `event` completes after the events of `world`."""
-        return [
-            compiled
-            for compiled in self.engine.syncs
-            if any(
-                self._fits(pattern, event)
-                and all(
-                    any(self._fits(other, earlier) for earlier in world)
-                    for k, other in enumerate(compiled.patterns)
-                    if k != j
-                )
-                for j, pattern in enumerate(compiled.patterns)
-            )
-        ]
-
-    def _fits(self, pattern: Pattern, event: Event) -> bool:
-        if pattern.action is not event.action:
-            return False
-        if event.path is not None and dict(pattern.input_literals).get("path", event.path) != event.path:
-            return False
-        return all(key in event.keys for key, _ in (*pattern.output_literals, *pattern.output_vars))
+    def _firing(self, history: tuple[Event, ...], event: Event) -> list[CompiledSync]:
+        """The syncs that can fire when `event` completes after the events of `history`."""
+        return [compiled for compiled in self.engine.syncs if _can_fire(compiled, event, history)]
 
 
-def _filters(pattern: Pattern) -> bool:
-    """The pattern holds literals (other than a request's path) the check does not follow."""
-    return bool(pattern.output_literals) or any(key != "path" for key, _ in pattern.input_literals)
+def _can_fire(compiled: CompiledSync, event: Event, history: tuple[Event, ...]) -> bool:
+    """One pattern fits the event, and each of the others an earlier event."""
+
+    def rest_fit(j: int) -> bool:
+        return all(
+            any(_fits(other, earlier) for earlier in history) for k, other in enumerate(compiled.patterns) if k != j
+        )
+
+    return any(_fits(pattern, event) and rest_fit(j) for j, pattern in enumerate(compiled.patterns))
+
+
+def _fits(pattern: Pattern, event: Event) -> bool:
+    if pattern.action is not event.action:
+        return False
+    if event.path is not None and dict(pattern.input_literals).get("path", event.path) != event.path:
+        return False
+    return all(key in event.keys for key, _ in (*pattern.output_literals, *pattern.output_vars))
+
+
+def _conditional(compiled: CompiledSync) -> bool:
+    """The sync may not fire when its patterns fit: a where, or a literal (besides a path)."""
+    return bool(compiled.plan.steps) or any(
+        pattern.output_literals or any(key != "path" for key, _ in pattern.input_literals)
+        for pattern in compiled.patterns
+    )
+
+
+def action_problems(spec: ActionSpec) -> list[str]:
+    """An action that can fail declares the codes it answers, each a declared code."""
+    if spec.can_fail and spec.errors is None and not spec.passes_codes_on:
+        return [f"{spec.qualname} can fail, but declares no codes (-> ... | Annotated[Error, CODE, ...])"]
+    return [
+        f"{spec.qualname} declares code {code!r}, which is not declared (app.protocol.codes.declare)"
+        for code in sorted(spec.errors or ())
+        if not codes.is_declared(code)
+    ]
 
 
 def check_routes(
     engine: Engine, routes: Iterable[Route], *, request: ActionSpec, respond: ActionSpec, implicit: Collection[str]
 ) -> list[Coverage]:
     """Every route's coverage; raises SyncDeclarationError listing every problem found."""
-    check = RouteCheck(engine, routes, request, respond)
-    problems = check.pattern_problems(implicit)
-    found = [check.coverage(route) for route in check.routes.values()]
-    problems += [problem for coverage in found for problem in coverage.problems]
+    check = RouteCheck(engine, routes, request=request, respond=respond, implicit=implicit)
+    coverages = {path: Coverage(route) for path, route in check.routes.items()}
+    problems = [problem for spec in engine.actions for problem in action_problems(spec)]
+    problems += [problem for compiled in engine.syncs for problem in check.sync_problems(compiled, coverages)]
+    for coverage in coverages.values():
+        check.walk(coverage)
+        problems += coverage.problems
     if problems:
         raise SyncDeclarationError("the syncs do not fit the routes:\n  " + "\n  ".join(problems))
-    return found
+    return list(coverages.values())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
@@ -14,15 +14,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.api import flows, graphiql, rest
-from app.api.graphql import graphql_endpoint
+from app.api.endpoint import graphql_endpoint
 from app.api.refusals import refusal
 from app.database import EmbeddedDatabase, embedded_database_down, ping
 from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
 from app.observability.tracing import Tracing, start_traces
+from app.parts import discover
+from app.protocol import routes as contract
 from app.protocol.codes import INTERNAL_SERVER_ERROR
 from app.settings import Settings
-from syncs import all_routes
 
 from . import services
 from .middleware.access_log import AccessLog
@@ -58,10 +59,10 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
 
-def declared_paths(routes: list[Route]) -> frozenset[str]:
-    """Every path a route declares, REST paths as `/api/<path>`: the only paths a span is named after."""
+def declared_paths(routes: list[Route], contracts: Iterable[contract.Route]) -> frozenset[str]:
+    """Every path the app serves, REST paths as `/api/<path>`: the only paths a span is named after."""
     fixed = {route.path for route in routes if "{" not in route.path}
-    return frozenset(fixed | {f"/api{route.path}" for route in all_routes() if route.rest})
+    return frozenset(fixed | {f"/api{route.path}" for route in contracts if route.rest})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (`python -m app`) instead starts it once and hands its URL to every worker."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    metrics = Metrics([route.path for route in all_routes()]) if settings.metrics else None
+    parts = discover()
+    metrics = Metrics([route.path for route in parts.routes]) if settings.metrics else None
     endpoint = settings.otel_exporter_otlp_endpoint
     traces = start_traces(endpoint, settings.otel_service_name) if endpoint else None
 
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             url = settings.mongodb_url
             if url is None:
                 url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
-            running = await services.start(settings, url)
+            running = await services.start(settings, url, parts)
             stack.push_async_callback(running.close)
             app.state.services = running
             app.state.handler = running.handler
@@ -94,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql_endpoint(settings), methods=["GET", "POST"]),
+        Route("/graphql", graphql_endpoint(settings, parts), methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
         *graphiql.routes,
     ]
@@ -111,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if metrics is not None and settings.metrics_port is not None:
         middleware.insert(2, Middleware(MetricsPort, port=settings.metrics_port))  # inside the headers and log
     if traces is not None:
-        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes)))
+        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes, parts.routes)))
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -1,5 +1,6 @@
 """`python -m app`: the server (embedded database unless MONGODB_URL is set, then uvicorn),
-or `python -m app syncs|graph|routes` to see the syncs it runs and the routes they answer."""
+or `python -m app syncs|graph|routes|schema` to see the syncs it runs, the routes they
+answer and the GraphQL schema."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
 from app.keys import jwt_secret
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
+from app.parts import discover
 from app.settings import ConfigurationError, Settings, load_settings
 from app.views import specs
 
@@ -94,12 +96,19 @@ def announce(settings: Settings) -> None:
 
 
 def show(what: str, fmt: str) -> None:
-    """Print the registered syncs as specifications, their wiring diagram, or the routes."""
+    """Print the GraphQL schema (SDL), the registered syncs as specifications, their
+    wiring diagram, or the routes."""
+    parts = discover()
+    if what == "schema":
+        from app.api.schema import build_schema  # the server never needs it printed
+
+        print(build_schema(parts).as_str())
+        return
     placeholder = SecretStr("not a key: nothing is signed when printing")
     settings = load_settings().model_copy(update={"jwt_secret": placeholder})
-    engine, _ = build_engine(settings)
+    engine, _ = build_engine(settings, parts)
     if what == "routes":
-        print(specs.describe_routes(route_coverage(engine)), end="")
+        print(specs.describe_routes(route_coverage(engine, parts)), end="")
     elif what == "graph":
         print(specs.wiring_diagram(engine), end="")
     elif fmt == "markdown":
@@ -115,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     printing = commands.add_parser("syncs", help="print every registered sync as a specification")
     printing.add_argument("--format", choices=["text", "markdown"], default="text")
     commands.add_parser("graph", help="print the wiring diagram (Mermaid)")
+    commands.add_parser("schema", help="print the GraphQL schema (SDL), as schema.graphql holds it")
     commands.add_parser("routes", help="print every route: its inputs, where it is exposed, the syncs that answer it")
     args = parser.parse_args(argv)
     try:

@@ -11,10 +11,10 @@ from app.api.journal import JournalPolicy, RequestJournal
 from app.concepts import DOCUMENTS, Requesting, create_all
 from app.database import Client, connect
 from app.engine import Engine, Trace
+from app.parts import Parts, discover
 from app.protocol.coverage import Coverage, check_routes
 from app.protocol.routes import IMPLICIT
 from app.settings import Settings
-from syncs import all_routes, all_syncs
 
 
 @dataclass
@@ -30,33 +30,34 @@ class Services:
         await self.client.close()
 
 
-def build_engine(settings: Settings) -> tuple[Engine, Requesting]:
+def build_engine(settings: Settings, parts: Parts) -> tuple[Engine, Requesting]:
     """The engine with every concept registered and every sync checked and added, and
     the syncs checked against the routes (app.protocol.coverage): it refuses to start
     with a message naming the sync, route, action and key otherwise."""
     engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
     concepts = create_all(settings)
     engine.register(*concepts)
-    engine.add_syncs(all_syncs())
-    engine.secrets |= {name for route in all_routes() for name in route.secrets}
-    route_coverage(engine)
+    engine.add_syncs(parts.syncs)
+    engine.secrets |= {name for route in parts.routes for name in route.secrets}
+    route_coverage(engine, parts)
     requesting = next(concept for concept in concepts if isinstance(concept, Requesting))
     return engine, requesting
 
 
-def route_coverage(engine: Engine) -> list[Coverage]:
+def route_coverage(engine: Engine, parts: Parts) -> list[Coverage]:
     """The syncs checked against the routes: who answers what (raises if something is not)."""
     return check_routes(
         engine,
-        all_routes(),
+        parts.routes,
         request=engine.action(Requesting.request),
         respond=engine.action(Requesting.respond),
         implicit=IMPLICIT,
     )
 
 
-async def start(settings: Settings, url: str) -> Services:
-    engine, requesting = build_engine(settings)
+async def start(settings: Settings, url: str, parts: Parts | None = None) -> Services:
+    parts = parts or discover()
+    engine, requesting = build_engine(settings, parts)
     client = await connect(url, settings.mongodb_db, DOCUMENTS)
     policy = JournalPolicy(settings.requesting_journal, settings.requesting_sample_queries)
     journal = RequestJournal(policy) if policy.mode != "off" else None
@@ -66,6 +67,6 @@ async def start(settings: Settings, url: str) -> Services:
         timeout=settings.requesting_timeout,
         journal=journal,
         keep_for=timedelta(seconds=settings.requesting_ttl),
-        routes=all_routes(),
+        routes=parts.routes,
     )
     return Services(client, engine, handler, journal)

@@ -93,7 +93,10 @@ def describe_routes(coverages: Iterable[Coverage]) -> str:
         lines += [f"        {i.describe()}" for i in route.inputs] or ["        none"]
         lines.append("    outcomes and the syncs that answer them:")
         lines += [f"        {event}: {', '.join(syncs) or 'none'}" for event, syncs in coverage.outcomes.items()]
-        if coverage.unseen:
-            lines.append(f"    not seen through (where or literals): {', '.join(sorted(coverage.unseen))}")
+        if coverage.codes:
+            lines.append("    error codes and the syncs that answer them:")
+            lines += [f"        {code}: {', '.join(syncs)}" for code, syncs in coverage.codes.items()]
+        if coverage.conditional:
+            lines.append(f"    conditional (a where or literals): {', '.join(sorted(coverage.conditional))}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

@@ -16,8 +16,9 @@ from pymongo.errors import ServerSelectionTimeoutError
 from app.api.handler import RequestHandler
 from app.api.journal import RequestJournal
 from app.concepts import Requesting
-from app.concepts.requesting import RequestRecord
+from app.concepts.requesting import RequestRecord, SecondResponse
 from app.engine import Engine, FlowError, Sync, sync
+from app.parts import discover
 from app.server.services import build_engine
 
 from .helpers import make_settings
@@ -176,7 +177,7 @@ def trouble_handler(
 def app_handler(journal: RequestJournal | None = None, timeout: float = NO_TIMEOUT) -> RequestHandler:
     """The application's own engine: every concept, every sync."""
     settings = make_settings()
-    engine, requesting = build_engine(settings)
+    engine, requesting = build_engine(settings, discover())
     return RequestHandler(engine, requesting, timeout=timeout, journal=journal)
 
 
@@ -453,3 +454,38 @@ async def test_the_journal_drops_the_oldest_records_beyond_its_limit(
 
     assert sorted(r["path"] for r in await database[REQUESTS].find({}).to_list()) == ["/p2", "/p3", "/p4"]
     assert "2 request records were not stored" in caplog.text
+
+
+async def test_a_second_response_fails_the_flow_when_strict() -> None:
+    requesting = Requesting(strict=True)
+    request = (await requesting.request(path="/p"))["request"]
+    await requesting.respond(request=request, answer="first")
+
+    with pytest.raises(SecondResponse, match=f"^second response to request {request} \\(keys: answer, session\\)$"):
+        await requesting.respond(request=request, answer="second", session="secret-token")
+
+    assert requesting._awaitResponse(request) == [{"response": {"answer": "first"}}]
+
+
+@sync
+def RespondTwice(request):
+    return Sync(
+        when=[(Requesting.request, {"path": "/twice"}, {"request": request})],
+        then=[
+            (Requesting.respond, {"request": request, "answer": 1}),
+            (Requesting.respond, {"request": request, "answer": 2}),
+        ],
+    )
+
+
+async def test_a_request_answered_twice_is_an_internal_error_when_strict(caplog: pytest.LogCaptureFixture) -> None:
+    engine, requesting = Engine(), Requesting(strict=True)
+    engine.register(requesting)
+    engine.add_syncs([RespondTwice])
+    handler = RequestHandler(engine, requesting, timeout=NO_TIMEOUT)
+
+    with caplog.at_level(logging.ERROR, HANDLER_LOG):
+        response = await handler.handle("/twice", {})
+
+    assert response.body["code"] == "INTERNAL_SERVER_ERROR"
+    assert "SecondResponse" in caplog.text and "RespondTwice" in caplog.text

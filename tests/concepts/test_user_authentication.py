@@ -130,7 +130,7 @@ async def test_concurrent_registrations_of_one_name_create_exactly_one_user(
     assert sorted(code(out) for out in outs if "error" in out) == ["USERNAME_TAKEN"] * 19
     assert await database[USERS].count_documents({}) == 1
     winner = next(out["user"] for out in outs if "user" in out)
-    assert await ua._getUserByUsername(username="bob") == [{"user": winner}]
+    assert (await ua.authenticate(username="bob", password=PASSWORD))["user"] == winner
 
 
 # -- authenticate -----------------------------------------------------------------------
@@ -500,23 +500,12 @@ async def test_get_all_users_of_an_empty_set_is_empty(ua: UserAuthentication) ->
     assert await ua._getAllUsers() == []
 
 
-async def test_get_username_by_id_and_get_username(ua: UserAuthentication) -> None:
+async def test_get_username_by_id(ua: UserAuthentication) -> None:
     user = (await ua.register(username="Uma", password=PASSWORD))["user"]
 
     assert await ua._getUsernameById(user=user) == [{"username": "Uma"}]
-    assert await ua._getUsername(user=user) == [{"username": "Uma"}]
     for unknown in [str(ObjectId()), "Uma", None, {"$ne": None}]:
         assert await ua._getUsernameById(user=unknown) == []
-        assert await ua._getUsername(user=unknown) == []
-
-
-async def test_get_user_by_username_ignores_case(ua: UserAuthentication) -> None:
-    user = (await ua.register(username="Victor", password=PASSWORD))["user"]
-
-    for typed in ["Victor", "victor", "VICTOR"]:
-        assert await ua._getUserByUsername(username=typed) == [{"user": user}]
-    for unknown in ["victoria", "vi", {"$gt": ""}, None, 1]:
-        assert await ua._getUserByUsername(username=unknown) == []
 
 
 async def test_the_user_document_maps_the_collection(database: Any, ua: UserAuthentication) -> None:

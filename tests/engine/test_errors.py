@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, TypedDict
+
 import pytest
 
 from app.engine import FlowError, Sync, sync
@@ -121,3 +123,33 @@ async def test_an_instrumented_method_raises_the_flow_error_too() -> None:
 
     assert raised.value.sync == "ExplodeOnRequest"
     assert raised.value.flow_id == engine.recent[-1].id
+
+
+class Vault:
+    """A concept whose action declares the codes it answers, and answers another."""
+
+    async def open(self, code: str) -> OpenedOut | Annotated[ErrorOut, "LOCKED", "JAMMED"]:
+        return {"error": "No.", "code": code}
+
+
+class OpenedOut(TypedDict):
+    opened: bool
+
+
+class ErrorOut(TypedDict):
+    error: str
+    code: str
+
+
+async def test_an_action_that_answers_a_code_it_does_not_declare_fails_its_flow_naming_it() -> None:
+    engine = engine_with(Vault())
+
+    locked = await engine.run(Vault.open, {"code": "LOCKED"})
+    with pytest.raises(FlowError) as raised:
+        await engine.run(Vault.open, {"code": "MELTED"})
+
+    assert locked.root.output == {"error": "No.", "code": "LOCKED"}
+    assert (
+        str(raised.value.cause)
+        == "Vault.open answered code 'MELTED', which it does not declare (declares: JAMMED, LOCKED)"
+    )

@@ -152,10 +152,10 @@ async def test_a_query_with_a_default_answers_with_the_default_when_there_are_no
 
 
 @sync
-def CommentsOf(request, post, comment, comments):
+def CommentsOf(request, post, comments):
     return Sync(
         when=[(Requesting.request, {"path": "/comments-of", "post": post}, {"request": request})],
-        where=lambda frames: frames.query(Comment._byPost, {"post": post}, {"comment": comment}, into=comments),
+        where=lambda frames: frames.query(Comment._byPost, {"post": post}, into=comments),
         then=[(Requesting.respond, {"request": request, "comments": comments})],
     )
 
@@ -169,7 +169,7 @@ async def test_a_query_into_a_variable_binds_an_empty_list_when_there_are_no_row
     assert requesting.responses == {flow.root.output["request"]: {"comments": []}}
 
 
-async def test_a_query_into_a_variable_binds_all_rows_as_one_list() -> None:
+async def test_a_query_into_a_variable_binds_all_rows_as_one_list_keyed_by_the_querys_keys() -> None:
     requesting, comment = Requesting(), Comment()
     engine = engine_with(requesting, comment, syncs=[CommentsOf])
     comment.comments.update({"c1": {"post": "p1", "author": "a"}, "c2": {"post": "p1", "author": "b"}})
@@ -177,7 +177,9 @@ async def test_a_query_into_a_variable_binds_all_rows_as_one_list() -> None:
     flow = await engine.run(Requesting.request, {"path": "/comments-of", "post": "p1"})
 
     assert flow.fired() == ["CommentsOf"]  # one frame, one response
-    assert requesting.responses[flow.root.output["request"]] == {"comments": [{"comment": "c1"}, {"comment": "c2"}]}
+    assert requesting.responses[flow.root.output["request"]] == {
+        "comments": [{"comment": "c1", "author": "a"}, {"comment": "c2", "author": "b"}]
+    }
 
 
 # -- collect_as -----------------------------------------------------------------------

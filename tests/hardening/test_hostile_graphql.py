@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from graphql import GraphQLScalarType, get_named_type
 
-from app.api.schema import schema
-from syncs import all_routes
 from tests.api.helpers import AUTHENTICATE, REGISTER, SESSIONS, USERS, Api, assert_gql_error
+from tests.assembled import routes, schema
 
 ALL_USERS = "query AllUsers($first: Int!) { allUsers(first: $first) { id } }"
 USERNAME_BY_ID = "query UsernameById($user: ID!) { usernameById(user: $user) }"
@@ -112,11 +111,11 @@ def operations_per_input() -> list[tuple[str, str, dict[str, Any]]]:
     the routes declare them, that input given an operator: a new route is tested here
     without an edit."""
     cases = []
-    for route in all_routes():
+    for route in routes():
         if route.graphql is None:
             continue
         kind, name = route.graphql.split(".")
-        field = schema._schema.get_type(kind).fields[name]  # type: ignore[union-attr]
+        field = schema()._schema.get_type(kind).fields[name]  # type: ignore[union-attr]
         selection = "" if isinstance(get_named_type(field.type), GraphQLScalarType) else " { __typename }"
         declared = ", ".join(f"${arg}: {definition.type}" for arg, definition in field.args.items())
         passed = ", ".join(f"{arg}: ${arg}" for arg in field.args)

@@ -22,17 +22,18 @@ from app.api.handler import RequestHandler
 from app.concepts.throttling import Count
 from app.database import Client
 from app.protocol.bounds import MAX_CLIENT_TEXT
+from app.protocol.routes import ID
 from app.server.application import create_app
 from app.settings import Settings
-from syncs import all_routes
 from tests.api.conftest import settings_for
 from tests.api.helpers import REQUESTS, SESSIONS, USERS, Api
+from tests.assembled import routes
 
 THROTTLED = Count.Settings.name
 COLLECTIONS = [USERS, SESSIONS, REQUESTS, THROTTLED]
 BODY_LIMIT = Settings.model_fields["max_body_bytes"].default
-ROUTES = {route.path: route for route in all_routes() if route.rest}
-"""Every REST path, as the syncs declare it: a new route is tested here without an edit."""
+ROUTES = {route.path: route for route in routes() if route.rest}
+"""Every REST path, as the routes declare it: a new route is tested here without an edit."""
 
 
 @dataclass
@@ -62,7 +63,7 @@ async def alice(module_api: Api) -> Alice:
     return Alice(user, session)
 
 
-ANY: dict[type, Any] = {str: "x", int: 1, bool: True}
+ANY: dict[type, Any] = {str: "x", ID: "x", int: 1, bool: True}
 
 
 def valid_body(path: str, alice: Alice) -> dict[str, Any]:
@@ -116,7 +117,7 @@ WRONG_VALUES: dict[str, Any] = {
     "a boolean": True,
 }
 INPUTS = [(path, i) for path in PATHS for i in ROUTES[path].inputs]
-STRING_FIELDS = [(path, i.name) for path, i in INPUTS if i.type is str]
+STRING_FIELDS = [(path, i.name) for path, i in INPUTS if i.type in (str, ID)]
 REQUIRED_FIELDS = [(path, i.name) for path, i in INPUTS if not i.optional]
 
 

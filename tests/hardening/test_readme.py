@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import app.api.schema
+import app.server.application
 from app.protocol import codes
 
 from .conftest import AppProcess, running_apps

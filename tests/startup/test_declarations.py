@@ -1,25 +1,26 @@
-"""What is declared once and found, not listed: error codes, concept packages, sync modules."""
+"""What is declared once and found, not listed: error codes, concept packages, route,
+GraphQL and sync modules."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from graphql import GraphQLEnumType
 
-import app.concepts
-import syncs
-from app.api.types import ErrorCode
 from app.concepts import ConceptDeclarationError, packages
 from app.concepts.outputs import error
+from app.parts import discover
 from app.protocol import codes
 from app.protocol.codes import Code
+from tests import assembled
+from tests.throwaway import Throwaway
 
 
 def test_every_declared_domain_code_is_a_graphql_error_code() -> None:
-    assert [member.value for member in ErrorCode] == codes.domain_codes()
+    error_code = assembled.schema()._schema.get_type("ErrorCode")
+    assert isinstance(error_code, GraphQLEnumType)
+    assert list(error_code.values) == codes.domain_codes()
     assert "RATE_LIMITED" in codes.domain_codes() and "UNAUTHENTICATED" not in codes.domain_codes()
 
 
@@ -43,15 +44,6 @@ def test_rest_statuses_come_from_the_registry() -> None:
     ]
 
 
-@pytest.fixture
-def extra_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder searched for concept packages after app/concepts/ (cleaned up after)."""
-    monkeypatch.setattr(app.concepts, "__path__", [*app.concepts.__path__, str(tmp_path)])
-    yield tmp_path
-    for name in [name for name in sys.modules if name.startswith("app.concepts.notes")]:
-        del sys.modules[name]
-
-
 NOTES = """
     from beanie import Document
 
@@ -65,29 +57,30 @@ NOTES = """
 """
 
 
-def test_a_concept_package_is_found_with_its_documents(extra_package: Path) -> None:
-    (extra_package / "notes").mkdir()
-    (extra_package / "notes" / "__init__.py").write_text(textwrap.dedent(NOTES.format(documents="[Note]")))
+def test_a_concept_package_is_found_with_its_documents(throwaway: Throwaway) -> None:
+    name = throwaway.package("app.concepts", {"__init__.py": textwrap.dedent(NOTES.format(documents="[Note]"))})
 
     found = {package.__name__: package for package in packages()}
 
-    assert [document.__name__ for document in found["app.concepts.notes"].DOCUMENTS] == ["Note"]
+    assert [document.__name__ for document in found[name].DOCUMENTS] == ["Note"]
 
 
-def test_a_concept_document_missing_from_documents_is_refused(extra_package: Path) -> None:
-    (extra_package / "notes").mkdir()
-    (extra_package / "notes" / "__init__.py").write_text(textwrap.dedent(NOTES.format(documents="[]")))
+def test_a_concept_document_missing_from_documents_is_refused(throwaway: Throwaway) -> None:
+    name = throwaway.package("app.concepts", {"__init__.py": textwrap.dedent(NOTES.format(documents="[]"))})
 
     with pytest.raises(ConceptDeclarationError) as refused:
         packages()
 
     assert str(refused.value) == (
-        "concept package app.concepts.notes: document Note is not in its DOCUMENTS "
-        "(the database would not be initialised for it)"
+        f"concept package {name}: document Note is not in its DOCUMENTS (the database would not be initialised for it)"
     )
 
 
-def test_every_module_under_syncs_is_registered() -> None:
-    names = {module.__name__ for module in syncs.modules()}
-    assert {"syncs.account", "syncs.auth", "syncs.me", "syncs.throttling", "syncs.users"} <= names
-    assert "RegisterRequest" in {s.name for s in syncs.all_syncs()}
+def test_every_module_under_syncs_routes_and_graphql_is_found() -> None:
+    parts = discover()
+
+    names = {module.__name__ for module in parts.sync_modules}
+    assert {"syncs.access", "syncs.account", "syncs.directory", "syncs.sessions", "syncs.throttling"} <= names
+    assert "RegisterRequest" in {s.name for s in parts.syncs}
+    assert "/UserAuthentication/register" in {route.path for route in parts.routes}
+    assert "app.api.graphql.access.signed_in" in {presenter.name for presenter in parts.presenters}

@@ -1,82 +1,96 @@
-"""Syncs printed as specifications, in the notation of the concept design documents
-(issue 6, "Syncs as specifications"), and docs/syncs.md kept in step with them."""
+"""Syncs printed as specifications, in concept design's when/where/then notation, and
+docs/syncs.md kept in step with them. The app's own syncs are checked for the shape
+of the notation (they change as features are added); each kind of step is checked
+word for word on syncs of the tests' own."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from app.engine import Engine, Frames, Sync, sync
-from app.engine.engine import CompiledSync
+from app.engine import Engine, Frame, Frames, Sync, Var, sync
 from app.views.specs import markdown, specification, wiring_diagram
-from tests.engine.concepts import Counter, Requesting, engine_with
+from tests.engine.concepts import Comment, Counter, Notification, Post, Requesting, engine_with
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "syncs.md"
 REGENERATE = "python -m app syncs --format markdown > docs/syncs.md"
 
 
-def compiled(engine: Engine, name: str) -> CompiledSync:
-    return next(c for c in engine.syncs if c.name == name)
+# -- The app's syncs: each printed in the notation's shape -----------------------------
+
+PATTERN = r"[A-Z]\w*\.\w+ \([^()]*\)"
+LINE = {
+    "when": re.compile(rf"    {PATTERN} : \([^()]*\)"),
+    "where": re.compile(r"    \S.*"),
+    "then": re.compile(rf"    {PATTERN}"),
+}
 
 
-# -- The seeds' syncs, as the app registers them ---------------------------------------
+def test_every_registered_sync_prints_as_when_where_then(app_engine: Engine) -> None:
+    """`sync Name`, then `when` with one `Concept.action (inputs) : (outputs)` line per
+    pattern, an optional `where` with one line per step, and `then` with one
+    `Concept.action (inputs)` line per action: whatever the sync says."""
+    for c in app_engine.syncs:
+        lines = specification(c).splitlines()
+        assert lines[0] == f"sync {c.name}"
+        sections: dict[str, list[str]] = {}
+        for line in lines[1:]:
+            if line in LINE:
+                sections[line] = []
+            else:
+                sections[list(sections)[-1]].append(line)
+                assert LINE[list(sections)[-1]].fullmatch(line), (c.name, line)
+        assert list(sections) in (["when", "then"], ["when", "where", "then"]), c.name
+        assert len(sections["when"]) == len(c.patterns) and len(sections["then"]) == len(c.then), c.name
+        assert len(sections.get("where", [])) == len(c.plan.steps), c.name
 
 
-def test_register_request_prints_its_when_and_then_without_a_where(app_engine: Engine) -> None:
-    assert specification(compiled(app_engine, "RegisterRequest")) == (
-        "sync RegisterRequest\n"
-        "when\n"
-        '    Requesting.request (path: "/UserAuthentication/register", username, password) : (request)\n'
-        '    Throttling.attempt (kind: "registration") : (at)\n'
-        "then\n"
-        "    UserAuthentication.register (username, password)"
+# -- Each kind of pattern and step, printed exactly (on the engine tests' concepts) -----
+
+
+@sync
+def CountComments(request, post, counter, author, comments, count):
+    """A sync that uses every kind of where step the notation prints."""
+    return Sync(
+        when=[(Requesting.request, {"path": "/count", "post": post, "counter": counter}, {"request": request})],
+        where=lambda frames: (
+            frames.filter(mentions_a_post(post))
+            .query(Post._getAuthor, {"post": post}, {"author": author})
+            .without(Counter._getCount, {"counter": "blocked"})
+            .query(Counter._getCount, {"counter": counter}, {"count": count}, default={"count": 0})
+            .query(Comment._byPost, {"post": post}, into=comments)
+        ),
+        then=[(Notification.notify, {"message": "comments", "author": author, "comments": comments})],
     )
 
 
-def test_logout_request_prints_the_query_its_where_calls(app_engine: Engine) -> None:
-    assert specification(compiled(app_engine, "LogoutRequest")) == (
-        "sync LogoutRequest\n"
+def mentions_a_post(post: Var) -> Callable[[Frame], bool]:
+    def check(frame: Frame) -> bool:
+        """the request names a post"""
+        return bool(frame[post])
+
+    return check
+
+
+def test_each_kind_of_where_step_prints_as_the_notation_writes_it() -> None:
+    engine = engine_with(Requesting(), Counter(), Post(), Comment(), Notification(), syncs=[CountComments])
+
+    assert specification(engine.syncs[0]) == (
+        "sync CountComments\n"
         "when\n"
-        '    Requesting.request (path: "/logout", session) : (request)\n'
+        '    Requesting.request (path: "/count", post, counter) : (request)\n'
         "where\n"
-        "    Sessioning._getUser (session) : (user)\n"
+        "    filter the request names a post\n"
+        "    Post._getAuthor (post) : (author)\n"
+        '    no Counter._getCount (counter: "blocked")\n'
+        "    Counter._getCount (counter) : (count) or else (count: 0)\n"
+        "    Comment._byPost (post) into comments\n"
         "then\n"
-        "    Sessioning.delete (session)"
-    )
-
-
-def test_change_password_attempt_prints_its_query_then_its_filter_named_by_its_docstring(
-    app_engine: Engine,
-) -> None:
-    assert specification(compiled(app_engine, "ChangePasswordAttempt")) == (
-        "sync ChangePasswordAttempt\n"
-        "when\n"
-        '    Requesting.request (path: "/UserAuthentication/changePassword", session, user: target) : (request)\n'
-        "where\n"
-        "    Sessioning._getUser (session) : (user)\n"
-        "    filter the request names no user, or the session's own\n"
-        "then\n"
-        '    Throttling.attempt (kind: "password", key: user)'
-    )
-
-
-def test_a_negated_query_a_collected_query_and_a_default_are_printed_as_such(app_engine: Engine) -> None:
-    assert specification(compiled(app_engine, "LogoutUnauthenticated")).splitlines()[3:5] == [
-        "where",
-        "    no Sessioning._getUser (session)",
-    ]
-    where = specification(compiled(app_engine, "GetAllUsersRequest")).splitlines()[3:7]
-    assert where == [
-        "where",
-        "    filter first is an integer from 1 to 1000",
-        "    Sessioning._getUser (session) : (user: caller)",
-        "    UserAuthentication._getAllUsers (first, after) : (user, username) into results",
-    ]
-    assert (
-        "    UserAuthentication._getUsernameById (user: target) : (username) or else (username: null)"
-        in specification(compiled(app_engine, "GetUsernameByIdRequest")).splitlines()
+        '    Notification.notify (message: "comments", author, comments)'
     )
 
 

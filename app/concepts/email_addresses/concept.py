@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -59,7 +59,7 @@ class EmailAddresses:
     def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
         self.clock = clock
 
-    async def set(self, user: str, address: str) -> AddressOut | Error:
+    async def set(self, user: str, address: str) -> AddressOut | Annotated[Error, INVALID_EMAIL, EMAIL_TAKEN]:
         """requires: a valid address that is not another user's (in any case).
         effects: it is the user's address, unverified, replacing any earlier one (the
         same address again too: it must be verified again)."""
@@ -83,7 +83,7 @@ class EmailAddresses:
             return {"user": user, "address": parsed.shown, "verified": False}
         return _TAKEN
 
-    async def verify(self, user: str, address: str) -> AddressOut | Error:
+    async def verify(self, user: str, address: str) -> AddressOut | Annotated[Error, EMAIL_NOT_FOUND]:
         """requires: `address` is (still) the user's address.  effects: it is verified.
         One conditional update: an address replaced meanwhile is not verified instead."""
         parsed = parse(address)

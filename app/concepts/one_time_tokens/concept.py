@@ -19,7 +19,7 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 from app.engine import Secret
 from app.protocol.codes import declare
@@ -104,7 +104,9 @@ class OneTimeTokens:
         self.lifetimes = lifetimes
         self.clock = clock
 
-    async def issue(self, purpose: str, subject: str | None, data: Data | None = None) -> IssuedOut | Error:
+    async def issue(
+        self, purpose: str, subject: str | None, data: Data | None = None
+    ) -> IssuedOut | Annotated[Error, UNKNOWN_PURPOSE]:
         """requires: a known purpose.
         effects: a new random token for the subject, valid for the purpose's lifetime,
         carrying `data` (never secret: it is stored in clear)."""
@@ -126,7 +128,7 @@ class OneTimeTokens:
         await stored.insert()
         return {"token": token, "expiresAt": stored.expires}
 
-    async def redeem(self, purpose: str, token: Secret) -> RedeemedOut | Error:
+    async def redeem(self, purpose: str, token: Secret) -> RedeemedOut | Annotated[Error, INVALID_TOKEN]:
         """requires: the token was issued for this purpose, is unexpired, and was neither
         redeemed nor voided.  effects: uses it up. One conditional delete: of concurrent
         redeems of one token, exactly one succeeds."""

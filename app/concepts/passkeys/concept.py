@@ -24,7 +24,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -147,7 +147,7 @@ class Passkeys:
         self.rp = rp
         self.clock = clock
 
-    async def registrationOptions(self, user: str, username: str) -> OptionsOut | Error:
+    async def registrationOptions(self, user: str, username: str) -> OptionsOut | Annotated[Error, INVALID_USER]:
         """effects: gives the user a WebAuthn user handle if they have none, and returns the
         options for a new passkey: a discoverable one (resident key required), user
         verification preferred, attestation `none`, the user's passkeys excluded."""
@@ -159,7 +159,7 @@ class Passkeys:
 
     async def register(
         self, user: str, challenge: str, credentialJson: str, name: str | None = None
-    ) -> AddedOut | Error:
+    ) -> AddedOut | Annotated[Error, INVALID_PASSKEY]:
         """requires: `credentialJson` is the browser's answer (`credential.toJSON()`) to the
         options of `registrationOptions` for this user with this challenge, and it verifies;
         the credential is not registered yet; a name of at most 64 characters.
@@ -212,7 +212,9 @@ class Passkeys:
         options = request_options(self.rp, await _known(user) if _text(user) else [])
         return {"optionsJson": options.json, "challenge": options.challenge}
 
-    async def authenticate(self, challenge: str, credentialJson: str, user: str | None = None) -> SignedInOut | Error:
+    async def authenticate(
+        self, challenge: str, credentialJson: str, user: str | None = None
+    ) -> SignedInOut | Annotated[Error, INVALID_CREDENTIALS]:
         """requires: `credentialJson` is the browser's answer (`credential.toJSON()`) to
         options with this challenge; it names a passkey (of `user`, when given; its
         user handle, when it returns one, is the passkey's user's) and verifies, with the
@@ -248,7 +250,7 @@ class Passkeys:
             return _NOT_SIGNED_IN
         return {"user": found["user"], "passkey": found["handle"]}
 
-    async def remove(self, user: str, id: str) -> RemovedOut | Error:
+    async def remove(self, user: str, id: str) -> RemovedOut | Annotated[Error, PASSKEY_NOT_FOUND]:
         """requires: `id` names one of the user's passkeys.  effects: removes it. Another
         user's passkey is not found, exactly like one that does not exist."""
         if not _text(user) or not _text(id):
@@ -258,7 +260,7 @@ class Passkeys:
             return _NOT_FOUND
         return {"id": id}
 
-    async def removeAll(self, user: str) -> RemovedAllOut | Error:
+    async def removeAll(self, user: str) -> RemovedAllOut | Annotated[Error, INVALID_USER]:
         """effects: removes every passkey of the user, and their user handle (first, see `register`)."""
         if not _text(user):
             return error(INVALID_USER, "Passkeys are removed for a user.")

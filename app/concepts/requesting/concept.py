@@ -31,10 +31,18 @@ class Pending:
     response: dict[str, Any] | None = None
 
 
-class Requesting:
-    """The API's entry point as a concept: `request` starts a flow, `respond` answers it."""
+class SecondResponse(RuntimeError):
+    """A request was answered twice: two syncs responded to one outcome (a bug)."""
 
-    def __init__(self) -> None:
+
+class Requesting:
+    """The API's entry point as a concept: `request` starts a flow, `respond` answers it.
+
+    A request is answered once. `strict` makes a second response fail its flow (in
+    development and tests, so the bug shows); otherwise it is logged and ignored."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
         self._pending: dict[str, Pending] = {}
         self._ids = itertools.count()
         self._prefix = os.urandom(4).hex()
@@ -46,14 +54,16 @@ class Requesting:
         return {"request": request}
 
     async def respond(self, request: str, **response: Any) -> RequestOut:
-        """requires: the request is pending.  effects: records the response; the first one wins."""
+        """requires: the request is pending and unanswered.  effects: records the response."""
         pending = self._pending.get(request)
         if pending is None:
             logger.warning("response to unknown request %s ignored (keys: %s)", request, sorted(response))
         elif pending.response is None:
             pending.response = response
+        elif self.strict:
+            raise SecondResponse(f"second response to request {request} (keys: {', '.join(sorted(response))})")
         else:
-            logger.warning("second response to request %s ignored (keys: %s)", request, sorted(response))
+            logger.error("second response to request %s ignored (keys: %s)", request, sorted(response))
         return {"request": request}
 
     def _awaitResponse(self, request: str) -> list[ResponseRow]:

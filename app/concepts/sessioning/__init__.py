@@ -5,7 +5,7 @@ from beanie import Document
 from app.keys import jwt_secret
 from app.settings import Settings
 
-from .concept import Sessioning
+from .concept import Sessioning, SessionRow
 from .documents import Session
 from .tokens import TokenCodec
 
@@ -28,4 +28,4 @@ def create(settings: Settings) -> Sessioning:
     )
 
 
-__all__ = ["DOCUMENTS", "Session", "Sessioning", "TokenCodec", "create", "signing_keys"]
+__all__ = ["DOCUMENTS", "Session", "SessionRow", "Sessioning", "TokenCodec", "create", "signing_keys"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 from beanie import SortDirection
 
@@ -102,7 +102,9 @@ class Sessioning:
         self.per_user = per_user
         """Live sessions a user may have: a new one beyond ends the least recently used."""
 
-    async def create(self, user: str, client: str | None = None, userAgent: str | None = None) -> SessionOut | Error:
+    async def create(
+        self, user: str, client: str | None = None, userAgent: str | None = None
+    ) -> SessionOut | Annotated[Error, INVALID_USER]:
         """effects: starts a session for the user, expiring after the configured TTL,
         noting where it was created from (the User-Agent cut to 256 characters); if the
         user then has more than `per_user` sessions, ends the least recently used ones."""
@@ -156,7 +158,7 @@ class Sessioning:
         )
         return {"touched": result.modified_count == 1}
 
-    async def delete(self, session: Secret) -> DeletedOut | Error:
+    async def delete(self, session: Secret) -> DeletedOut | Annotated[Error, UNAUTHENTICATED]:
         """requires: the session is live.  effects: ends it."""
         claims = self.tokens.decode(session)
         deleted = await Session.find_one(Session.id == claims["sid"]).delete() if claims else None
@@ -164,7 +166,7 @@ class Sessioning:
             return error(UNAUTHENTICATED, "No such session.")
         return {"session": session}
 
-    async def revoke(self, user: str, id: str) -> RevokedOneOut | Error:
+    async def revoke(self, user: str, id: str) -> RevokedOneOut | Annotated[Error, SESSION_NOT_FOUND]:
         """requires: `id` is the handle of one of the user's live sessions.  effects: ends it.
         Another user's session is not found, exactly like one that does not exist."""
         mine = isinstance(user, str) and isinstance(id, str)
@@ -178,7 +180,7 @@ class Sessioning:
             return error(SESSION_NOT_FOUND, "No such session.")
         return {"id": id}
 
-    async def deleteByUser(self, user: str, keep: Secret | None = None) -> RevokedOut | Error:
+    async def deleteByUser(self, user: str, keep: Secret | None = None) -> RevokedOut | Annotated[Error, INVALID_USER]:
         """effects: ends every session of the user, but the one `keep` names (if any)."""
         if not isinstance(user, str):
             return error(INVALID_USER, "Sessions are revoked for a user.")

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pymongo import UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
@@ -125,7 +125,9 @@ class Throttling:
         self._next_sweep: datetime | None = None
         self._kept = max([GRACE, *(limit.window for limit in limits.values())])
 
-    async def attempt(self, kind: str, key: str | None, source: str | None = None) -> AttemptOut | Error:
+    async def attempt(
+        self, kind: str, key: str | None, source: str | None = None
+    ) -> AttemptOut | Annotated[Error, RATE_LIMITED, UNKNOWN_KIND]:
         """requires: fewer than the kind's limit of attempts on the key (and on the source,
         when given) within the current window.
         effects: counts one more attempt on both, before the attempt is made.
@@ -148,7 +150,9 @@ class Throttling:
         await self._sweep(now)
         return {"kind": kind, "key": key, "at": now} if allowed else _RATE_LIMITED
 
-    async def succeed(self, kind: str, key: str | None, at: datetime, source: str | None = None) -> DoneOut | Error:
+    async def succeed(
+        self, kind: str, key: str | None, at: datetime, source: str | None = None
+    ) -> DoneOut | Annotated[Error, UNKNOWN_KIND]:
         """effects: the attempt made `at` succeeded: forgets the key's attempts in its
         window and takes back the source's one (a source is limited in failures, not in
         successes). One write for both."""

@@ -2,7 +2,7 @@ from beanie import Document
 
 from app.settings import Settings
 
-from .concept import UserAuthentication
+from .concept import PAGE_SIZES, UserAuthentication, UserListRow
 from .documents import User
 from .passwords import PasswordHasher
 
@@ -19,4 +19,4 @@ def create(settings: Settings) -> UserAuthentication:
     )
 
 
-__all__ = ["DOCUMENTS", "PasswordHasher", "User", "UserAuthentication", "create"]
+__all__ = ["DOCUMENTS", "PAGE_SIZES", "PasswordHasher", "User", "UserAuthentication", "UserListRow", "create"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from beanie import SortDirection
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.engine import Secret
+from app.protocol.bounds import is_text
 
 from ..outputs import (
     INVALID_CREDENTIALS,
@@ -33,7 +34,8 @@ from .passwords import PasswordHasher, normalized
 
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 PASSWORD_LENGTH = range(8, 257)
-PAGE_SIZE = range(1, 1001)
+PAGE_SIZES = range(1, 1001)
+"""How many users `_getAllUsers` gives at once: `first` is one of these."""
 
 
 _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
@@ -67,10 +69,6 @@ class UsernameRow(TypedDict):
     username: str
 
 
-class UserRow(TypedDict):
-    user: str
-
-
 class UserListRow(TypedDict):
     user: str
     username: str
@@ -81,14 +79,8 @@ def _valid_username(username: object) -> bool:
 
 
 def _text(value: object) -> bool:
-    """A string that is valid Unicode text (no lone surrogates), so it can be hashed and stored."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    """A string that can be hashed and stored."""
+    return isinstance(value, str) and is_text(value)
 
 
 def _valid_password(password: object) -> bool:
@@ -129,7 +121,9 @@ class UserAuthentication:
     def __init__(self, hasher: PasswordHasher) -> None:
         self.hasher = hasher
 
-    async def register(self, username: str, password: Secret) -> CredentialsOut | Error:
+    async def register(
+        self, username: str, password: Secret
+    ) -> CredentialsOut | Annotated[Error, INVALID_USERNAME, WEAK_PASSWORD, USERNAME_TAKEN]:
         """requires: a valid username not taken in any case, a password of 8 to 256 characters
         (as typed). effects: creates a user with that username and a hash of the password's
         NFKC form (version 0)."""
@@ -149,7 +143,9 @@ class UserAuthentication:
             return error(USERNAME_TAKEN, "That username is taken.")
         return {"user": str(user.id), "version": user.version}
 
-    async def authenticate(self, username: str, password: Secret) -> CredentialsOut | Error:
+    async def authenticate(
+        self, username: str, password: Secret
+    ) -> CredentialsOut | Annotated[Error, INVALID_CREDENTIALS]:
         """requires: a user with this username (in any case) whose password this is.
         effects: none, but a hash made with outdated parameters, or from before passwords
         were normalised, is replaced (unless the credentials changed meanwhile). Unknown
@@ -179,7 +175,9 @@ class UserAuthentication:
             )
         return {"user": str(found["_id"]), "version": version}
 
-    async def changePassword(self, user: str, oldPassword: Secret, newPassword: Secret) -> ChangedOut | Error:
+    async def changePassword(
+        self, user: str, oldPassword: Secret, newPassword: Secret
+    ) -> ChangedOut | Annotated[Error, WEAK_PASSWORD, USER_NOT_FOUND, INVALID_CREDENTIALS]:
         """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256 characters.
         effects: stores a hash of newPassword as the next version of the credentials,
         only if they are still the ones oldPassword was checked against: of concurrent
@@ -203,7 +201,7 @@ class UserAuthentication:
             return _WRONG_OLD_PASSWORD
         return {"user": user, "username": found.username}
 
-    async def deleteAccount(self, user: str) -> UserOut | Error:
+    async def deleteAccount(self, user: str) -> UserOut | Annotated[Error, USER_NOT_FOUND]:
         """requires: the user exists.  effects: removes the user."""
         oid = _object_id(user)
         result = await User.find_one(User.id == oid).delete() if oid is not None else None
@@ -218,7 +216,7 @@ class UserAuthentication:
 
     async def _getAllUsers(self, first: int = 100, after: str | None = None) -> list[UserListRow]:
         """Users in id order, `first` of them after the id `after`; never their hashes."""
-        if isinstance(first, bool) or not isinstance(first, int) or first not in PAGE_SIZE:
+        if isinstance(first, bool) or not isinstance(first, int) or first not in PAGE_SIZES:
             return []
         criteria = {}
         if after is not None:
@@ -236,17 +234,8 @@ class UserAuthentication:
         row = await _find_user({"_id": oid}, "username") if oid is not None else None
         return [{"username": row["username"]}] if row is not None else []
 
-    async def _getUsername(self, user: str) -> list[UsernameRow]:
-        return await self._getUsernameById(user)
-
     async def _getCredentials(self, user: str) -> list[CredentialsRow]:
         """The user's name and the version of their credentials; [] once the user is gone."""
         oid = _object_id(user)
         row = await _find_user({"_id": oid}, "username", "version") if oid is not None else None
         return [{"username": row["username"], "version": row.get("version") or 0}] if row is not None else []
-
-    async def _getUserByUsername(self, username: str) -> list[UserRow]:
-        if not _valid_username(username):
-            return []
-        row = await _find_user({"key": username.lower()})
-        return [{"user": str(row["_id"])}] if row is not None else []

@@ -1,27 +1,18 @@
-"""Authentication and sessions: register, authenticate (and the seeds' /login), logout.
+"""Getting in and out: register, authenticate (and /login, the TypeScript version's
+alias), log out, and who the session's user is.
 
 Registering or authenticating creates a session; the response carries the user, the
 session token and its expiry, once the session is known to stand on the current
-credentials (see credentials.py). Logging out deletes the session.
+credentials (see credentials.py). Logging out deletes the session. `me` is never an
+error: no valid session answers null, and neither does a session whose user is gone
+(while its deletion revokes it).
 """
 
+from app.api.routes.access import AUTHENTICATE, LOGIN, LOGOUT, ME, REGISTER
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
-from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import error_response, unauthenticated
-
-REGISTER = Route(
-    "/UserAuthentication/register", Input("username"), Input("password", secret=True), graphql="Mutation.register"
-)
-AUTHENTICATE = Route(
-    "/UserAuthentication/authenticate",
-    Input("username"),
-    Input("password", secret=True),
-    graphql="Mutation.authenticate",
-)
-LOGIN = Route("/login", Input("username"), Input("password", secret=True))
-LOGOUT = Route("/logout", SESSION, graphql="Mutation.logout")
 
 # -- Registration -------------------------------------------------------------
 
@@ -137,7 +128,7 @@ AuthenticateResponseError = error_response(AUTHENTICATE, UserAuthentication.auth
 AuthenticateSessionError = error_response(AUTHENTICATE, Sessioning.create, "SessionError")
 
 
-# -- Login (the seeds' alias of authenticate) -------------------------------------
+# -- Login (authenticate's alias) --------------------------------------------------
 
 
 @sync
@@ -210,3 +201,37 @@ def LogoutResponse(request, session):
 
 
 LogoutResponseError = error_response(LOGOUT, Sessioning.delete)
+
+
+# -- Me -----------------------------------------------------------------------------
+
+
+@sync
+def MeRequest(request, session, user, username):
+    return Sync(
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).query(
+            UserAuthentication._getUsernameById, {"user": user}, {"username": username}
+        ),
+        then=[(Requesting.respond, {"request": request, "user": user, "username": username})],
+    )
+
+
+@sync
+def MeAnonymous(request, session):
+    return Sync(
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
+        where=lambda frames: frames.without(Sessioning._getUser, {"session": session}),
+        then=[(Requesting.respond, {"request": request, "user": None})],
+    )
+
+
+@sync
+def MeUserGone(request, session, user):
+    return Sync(
+        when=[(Requesting.request, {"path": ME.path, "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).without(
+            UserAuthentication._getUsernameById, {"user": user}
+        ),
+        then=[(Requesting.respond, {"request": request, "user": None})],
+    )

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
+from app.parts import Parts
 from app.settings import Settings
 
 from . import graphiql
@@ -73,8 +74,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
 
 
-def graphql_endpoint(settings: Settings) -> GraphQLEndpoint:
+def graphql_endpoint(settings: Settings, parts: Parts) -> GraphQLEndpoint:
     schema = build_schema(
+        parts,
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,

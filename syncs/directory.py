@@ -1,4 +1,4 @@
-"""User queries, for signed-in users: does a user exist, list users, a user's name.
+"""The user directory, for signed-in users: does a user exist, list users, a user's name.
 
 An id that names no user (malformed included) is an answer, not an error:
 `exists: false`, `username: null`.
@@ -6,26 +6,13 @@ An id that names no user (malformed included) is an answer, not an error:
 
 from collections.abc import Callable
 
+from app.api.routes.directory import CHECK_USER_EXISTS, GET_ALL_USERS, GET_USERNAME_BY_ID
 from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.concepts.user_authentication import PAGE_SIZES
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.codes import BAD_USER_INPUT
-from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import unauthenticated
-
-CHECK_USER_EXISTS = Route(
-    "/UserAuthentication/_checkUserExists", SESSION, Input("user"), graphql="Query.checkUserExists"
-)
-GET_ALL_USERS = Route(
-    "/UserAuthentication/_getAllUsers",
-    SESSION,
-    Input("first", int, optional=True, default=100),
-    Input("after", optional=True),
-    graphql="Query.allUsers",
-)
-GET_USERNAME_BY_ID = Route("/UserAuthentication/_getUsernameById", SESSION, Input("user"), graphql="Query.usernameById")
-
-PAGE_SIZES = range(1, 1001)
 
 # -- Does a user exist? -------------------------------------------------------------
 
@@ -56,12 +43,12 @@ def page_size(first: Var, *, valid: bool) -> Callable[[Frame], bool]:
     def check(frame: Frame) -> bool:
         return (type(frame[first]) is int and frame[first] in PAGE_SIZES) is valid
 
-    check.__doc__ = f"first is {'' if valid else 'not '}an integer from 1 to 1000"
+    check.__doc__ = f"first is {'' if valid else 'not '}an integer from {PAGE_SIZES.start} to {PAGE_SIZES[-1]}"
     return check
 
 
 @sync
-def GetAllUsersRequest(request, session, caller, first, after, user, username, results):
+def GetAllUsersRequest(request, session, caller, first, after, results):
     return Sync(
         when=[
             (
@@ -73,12 +60,7 @@ def GetAllUsersRequest(request, session, caller, first, after, user, username, r
         where=lambda frames: (
             frames.filter(page_size(first, valid=True))
             .query(Sessioning._getUser, {"session": session}, {"user": caller})
-            .query(
-                UserAuthentication._getAllUsers,
-                {"first": first, "after": after},
-                {"user": user, "username": username},
-                into=results,
-            )
+            .query(UserAuthentication._getAllUsers, {"first": first, "after": after}, into=results)
         ),
         then=[(Requesting.respond, {"request": request, "results": results})],
     )
@@ -103,7 +85,11 @@ def GetAllUsersInvalidPage(request, session, caller, first):
         then=[
             (
                 Requesting.respond,
-                {"request": request, "error": "first must be from 1 to 1000.", "code": BAD_USER_INPUT},
+                {
+                    "request": request,
+                    "error": f"first must be from {PAGE_SIZES.start} to {PAGE_SIZES[-1]}.",
+                    "code": BAD_USER_INPUT,
+                },
             )
         ],
     )

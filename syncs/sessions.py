@@ -10,23 +10,11 @@ once a minute, so a busy session costs one write a minute.
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.api.routes.sessions import LIST_SESSIONS, LOGOUT_EVERYWHERE, REVOKE_SESSION
 from app.concepts import Requesting, Sessioning
 from app.engine import Frame, Sync, Var, sync
-from app.protocol.routes import SESSION, Input, Route
 
 from .shapes import error_response, unauthenticated
-
-LIST_SESSIONS = Route("/Sessioning/_getSessions", SESSION, graphql="Query.sessions", name="ListSessions")
-REVOKE_SESSION = Route(
-    "/Sessioning/revoke", SESSION, Input("id"), graphql="Mutation.revokeSession", name="RevokeSession"
-)
-LOGOUT_EVERYWHERE = Route(
-    "/Sessioning/revokeAll",
-    SESSION,
-    Input("keepCurrent", bool, optional=True, default=False),
-    graphql="Mutation.logoutEverywhere",
-    name="LogoutEverywhere",
-)
 
 # -- Last use ---------------------------------------------------------------------------
 
@@ -62,26 +50,12 @@ def marking_current(results: Var, current: Var) -> Callable[[Frame], Frame]:
 
 
 @sync
-def ListSessionsRequest(
-    request, session, user, current, id, createdAt, expiresAt, lastUsedAt, client, userAgent, results
-):
+def ListSessionsRequest(request, session, user, current, results):
     return Sync(
         when=[(Requesting.request, {"path": LIST_SESSIONS.path, "session": session}, {"request": request})],
         where=lambda frames: (
             frames.query(Sessioning._getUser, {"session": session}, {"user": user, "id": current})
-            .query(
-                Sessioning._getSessions,
-                {"user": user},
-                {
-                    "id": id,
-                    "createdAt": createdAt,
-                    "expiresAt": expiresAt,
-                    "lastUsedAt": lastUsedAt,
-                    "client": client,
-                    "userAgent": userAgent,
-                },
-                into=results,
-            )
+            .query(Sessioning._getSessions, {"user": user}, into=results)
             .map(marking_current(results, current))
         ),
         then=[(Requesting.respond, {"request": request, "results": results})],

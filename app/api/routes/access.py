@@ -1,0 +1,73 @@
+"""Getting in and out: register, authenticate (and the seeds' /login), log out, and
+who the session's user is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, TypedDict
+
+from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_USERNAME, RATE_LIMITED, USERNAME_TAKEN, WEAK_PASSWORD
+from app.protocol.routes import SESSION, Input, Route
+
+
+class SignedIn(TypedDict):
+    user: str
+    username: str
+    session: str
+    expiresAt: datetime
+
+
+class LoggedIn(TypedDict):
+    session: str
+    expiresAt: datetime
+
+
+class LoggedOut(TypedDict):
+    status: Literal["logged_out"]
+
+
+class Me(TypedDict):
+    user: str
+    username: str
+
+
+class NoOne(TypedDict):
+    user: None
+
+
+REGISTER = Route(
+    "/UserAuthentication/register",
+    Input("username"),
+    Input("password", secret=True),
+    output=SignedIn,
+    errors=[USERNAME_TAKEN, INVALID_USERNAME, WEAK_PASSWORD, RATE_LIMITED, INVALID_CREDENTIALS],
+    graphql="Mutation.register",
+    description="Create an account and a session for it.",
+)
+AUTHENTICATE = Route(
+    "/UserAuthentication/authenticate",
+    Input("username"),
+    Input("password", secret=True),
+    output=SignedIn,
+    errors=[INVALID_CREDENTIALS, RATE_LIMITED],
+    graphql="Mutation.authenticate",
+    description="Check a username and password and create a session.",
+)
+LOGIN = Route(
+    "/login",
+    Input("username"),
+    Input("password", secret=True),
+    output=LoggedIn,
+    errors=[INVALID_CREDENTIALS, RATE_LIMITED],
+    description="authenticate, answering only the session (the TypeScript version's REST protocol).",
+)
+LOGOUT = Route(
+    "/logout", SESSION, output=LoggedOut, graphql="Mutation.logout", description="Revoke the current session."
+)
+ME = Route(
+    "/me",
+    SESSION,
+    output=Me | NoOne,
+    graphql="Query.me",
+    description="The session's user; null without a valid session.",
+)

@@ -1,0 +1,41 @@
+"""The signed-in user's account: change the password, delete the account."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from app.concepts.outputs import INVALID_CREDENTIALS, RATE_LIMITED, USER_NOT_FOUND, WEAK_PASSWORD
+from app.protocol.routes import ID, SESSION, Input, Route
+
+
+class PasswordChanged(TypedDict):
+    status: Literal["password_changed"]
+    user: str
+    username: str
+
+
+class AccountDeleted(TypedDict):
+    status: Literal["account_deleted"]
+    user: str
+
+
+CHANGE_PASSWORD = Route(
+    "/UserAuthentication/changePassword",
+    Input("oldPassword", secret=True),
+    Input("newPassword", secret=True),
+    Input("user", ID, optional=True),
+    SESSION,
+    output=PasswordChanged,
+    errors=[WEAK_PASSWORD, INVALID_CREDENTIALS, RATE_LIMITED, USER_NOT_FOUND],
+    graphql="Mutation.changePassword",
+    description="Change the session user's password; revokes their other sessions.",
+)
+DELETE_ACCOUNT = Route(
+    "/UserAuthentication/deleteAccount",
+    Input("user", ID, optional=True),
+    SESSION,
+    output=AccountDeleted,
+    errors=[USER_NOT_FOUND],
+    graphql="Mutation.deleteAccount",
+    description="Delete the session user's account; revokes all their sessions.",
+)
