@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.graphql import GraphQLEndpoint
+from app.api.endpoint import GraphQLEndpoint
 from app.api.handler import RequestHandler
 from app.concepts.throttling import Count
 from app.database import Client
