@@ -3,6 +3,13 @@
 Both act on the session's user; a `user` argument, when given, must be that user.
 A password change revokes the user's other sessions; deleting the account revokes
 all of them.
+
+Fence first, change last: each is staged (UserAuthentication holds the credentials),
+then the sessions are revoked, then the change is completed, the one write that puts
+it in force. A flow stopped anywhere (a stalled database, a timeout, a killed server)
+leaves either the change not in force, or the change in force with the sessions
+already revoked; never a session that outlives the credentials it was made with
+(credentials.py takes care of the logins that race it).
 """
 
 from app.api.routes.account import CHANGE_PASSWORD, DELETE_ACCOUNT
@@ -43,7 +50,7 @@ ChangePasswordForbidden = forbidden(CHANGE_PASSWORD)
 
 
 @sync
-def ChangePasswordRevokesOtherSessions(request, session, user):
+def ChangePasswordRevokesOtherSessions(request, session, user, change):
     return Sync(
         when=[
             (
@@ -51,9 +58,21 @@ def ChangePasswordRevokesOtherSessions(request, session, user):
                 {"path": CHANGE_PASSWORD.path, "session": session},
                 {"request": request},
             ),
-            (UserAuthentication.changePassword, {}, {"user": user}),
+            (UserAuthentication.changePassword, {}, {"user": user, "change": change}),
         ],
         then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+    )
+
+
+@sync
+def ChangePasswordTakesEffect(request, user, change):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
+            (UserAuthentication.changePassword, {}, {"user": user, "change": change}),
+            (Sessioning.deleteByUser, {}, {"user": user}),
+        ],
+        then=[(UserAuthentication.completePasswordChange, {"user": user, "change": change})],
     )
 
 
@@ -63,6 +82,7 @@ def ChangePasswordResponse(request, user, username):
         when=[
             (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
             (UserAuthentication.changePassword, {}, {"user": user, "username": username}),
+            (UserAuthentication.completePasswordChange, {}, {"user": user}),
         ],
         then=[
             (
@@ -74,6 +94,10 @@ def ChangePasswordResponse(request, user, username):
 
 
 ChangePasswordResponseError = error_response(CHANGE_PASSWORD, UserAuthentication.changePassword)
+ChangePasswordRevocationError = error_response(CHANGE_PASSWORD, Sessioning.deleteByUser, "RevocationError")
+ChangePasswordCompletionError = error_response(
+    CHANGE_PASSWORD, UserAuthentication.completePasswordChange, "CompletionError"
+)
 
 
 # -- Delete account -------------------------------------------------------------
@@ -101,10 +125,25 @@ DeleteAccountForbidden = forbidden(DELETE_ACCOUNT)
 
 
 @sync
-def DeleteAccountRevokesSessions(user):
+def DeleteAccountRevokesSessions(request, user, change):
     return Sync(
-        when=[(UserAuthentication.deleteAccount, {}, {"user": user})],
+        when=[
+            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
+            (UserAuthentication.deleteAccount, {}, {"user": user, "change": change}),
+        ],
         then=[(Sessioning.deleteByUser, {"user": user})],
+    )
+
+
+@sync
+def DeleteAccountTakesEffect(request, user, change):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
+            (UserAuthentication.deleteAccount, {}, {"user": user, "change": change}),
+            (Sessioning.deleteByUser, {}, {"user": user}),
+        ],
+        then=[(UserAuthentication.completeDeletion, {"user": user, "change": change})],
     )
 
 
@@ -113,10 +152,12 @@ def DeleteAccountResponse(request, user):
     return Sync(
         when=[
             (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
-            (UserAuthentication.deleteAccount, {}, {"user": user}),
+            (UserAuthentication.completeDeletion, {}, {"user": user}),
         ],
         then=[(Requesting.respond, {"request": request, "status": "account_deleted", "user": user})],
     )
 
 
 DeleteAccountResponseError = error_response(DELETE_ACCOUNT, UserAuthentication.deleteAccount)
+DeleteAccountRevocationError = error_response(DELETE_ACCOUNT, Sessioning.deleteByUser, "RevocationError")
+DeleteAccountCompletionError = error_response(DELETE_ACCOUNT, UserAuthentication.completeDeletion, "CompletionError")

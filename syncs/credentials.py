@@ -1,15 +1,17 @@
 """Sessions never outlive the credentials they were made with.
 
-Changing the password is a compare-and-swap on the credentials' version, and then
-revokes the user's other sessions (account.py); deleting the account revokes all of
-them. A login that overlaps the change could still create its session after that
-revocation, with a password checked before the change. So every new session is
-checked once it exists, against the credentials as they are now: if they are no
-longer the version the login matched (or the user is gone), the session is deleted
-and never handed out, and the login is answered INVALID_CREDENTIALS.
+Changing the password or deleting the account is staged first, which holds the
+credentials, then revokes the user's sessions, then completes (account.py). A login
+that overlaps the change could still create its session after that revocation, with a
+password checked before the change. So every new session is checked once it exists,
+against the credentials as they are now: if they are no longer the version the login
+matched, or a change of them is staged (they report no version then), or the user is
+gone, the session is deleted and never handed out, and the login is answered
+INVALID_CREDENTIALS.
 
-Either the check sees the change, or the check (and so the session's creation)
-came before the change, and the revocation that follows the change removes it.
+Either the check came after the change was staged, and sees it (staged or completed),
+or the check (and so the session's creation) came before the change was staged, and
+the revocation that precedes the completion removes it.
 """
 
 from collections.abc import Callable

@@ -148,8 +148,13 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     await ua.authenticate(username="Alice", password=password)
     await ua.authenticate(username="alice", password="wrong password")
     await ua.authenticate(username="nobody", password=password)
-    await ua.changePassword(user=user, oldPassword=password, newPassword=new_password)
+    staged = await ua.changePassword(user=user, oldPassword=password, newPassword=new_password)
     await ua.changePassword(user=user, oldPassword="wrong password", newPassword=new_password)
+    await ua.completePasswordChange(user=user, change=staged["change"])
+    await ua.completePasswordChange(user=user, change="never staged")
+    lapsing = UserAuthentication(fast_hasher(), lease=timedelta(0))
+    await lapsing.changePassword(user=user, oldPassword=new_password, newPassword="given up password")
+    await lapsing.authenticate(username="alice", password=new_password)  # gives the lapsed change up
     await ua._checkUserExists(user=user)
     await ua._getAllUsers(first=1)
     await ua._getAllUsers(first=10, after=user)
@@ -169,7 +174,9 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
     await sessioning.revoke(user=user, id=handle)
     await sessioning.deleteByUser(user=user, keep=tokens[2])
     await sessioning.deleteByUser(user=user)
-    await ua.deleteAccount(user=other)
+    deletion = await ua.deleteAccount(user=other)
+    await ua.completeDeletion(user=other, change=deletion["change"])
+    await ua.completeDeletion(user=other, change=deletion["change"])
     await ua.deleteAccount(user=other)
     await ua._getCredentials(user=user)
     rehashing = UserAuthentication(PasswordHasher(memory_kib=2048, time_cost=1))
@@ -187,7 +194,9 @@ async def test_every_query_the_concepts_issue_is_served_by_an_index(
         (USERS, ("key",)),
         (USERS, ("_id",)),
         (USERS, ()),
-        (USERS, ("_id", "version")),
+        (USERS, ("$or", "_id", "version")),
+        (USERS, ("_id", "lease.id")),
+        (USERS, ("_id", "lease.id", "lease.until")),
         (USERS, ("_id", "password_hash", "version")),
         (SESSIONS, ("_id",)),
         (SESSIONS, ("user",)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from bson import ObjectId
 from app.concepts.user_authentication import PasswordHasher, User, UserAuthentication
 from tests.api.races import Gate
 
-from .helpers import CountingHasher, fast_hasher
+from .helpers import CountingHasher, StillClock, fast_hasher
 
 USERS = "UserAuthentication.users"
 PASSWORD = "password123"
@@ -321,16 +321,25 @@ async def test_a_password_with_a_lone_surrogate_is_refused_as_data_not_an_except
     }
 
 
-# -- changePassword -----------------------------------------------------------------------
+# -- changePassword: staged, then completed -------------------------------------------------
+
+
+async def change_password(ua: UserAuthentication, user: str, old: Any, new: Any) -> dict[str, Any]:
+    """Stage the change and complete it at once: the staged change's output, or the first error."""
+    staged: dict[str, Any] = dict(await ua.changePassword(user=user, oldPassword=old, newPassword=new))
+    if "error" in staged:
+        return staged
+    completed = await ua.completePasswordChange(user=user, change=staged["change"])
+    return staged if "error" not in completed else dict(completed)
 
 
 async def test_change_password_replaces_the_old_password(database: Any, ua: UserAuthentication) -> None:
     user = (await ua.register(username="leo", password=PASSWORD))["user"]
     before = await stored(database, "leo")
 
-    out = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+    out = await change_password(ua, user, PASSWORD, "new password")
 
-    assert out == {"user": user, "username": "leo"}
+    assert out == {"user": user, "username": "leo", "change": out["change"]}
     assert code(await ua.authenticate(username="leo", password=PASSWORD)) == "INVALID_CREDENTIALS"
     assert await ua.authenticate(username="leo", password="new password") == {"user": user, "version": 1}
     assert await ua._getCredentials(user=user) == [{"username": "leo", "version": 1}]
@@ -338,6 +347,25 @@ async def test_change_password_replaces_the_old_password(database: Any, ua: User
     assert after["password_hash"] != before["password_hash"]
     assert after["updated"] > before["updated"]
     assert after["created"] == before["created"]
+    assert "lease" not in after
+
+
+async def test_a_staged_password_change_is_not_in_force_and_the_credentials_report_no_version(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="lena", password=PASSWORD))["user"]
+
+    staged = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+
+    assert set(staged) == {"user", "username", "change"}
+    assert await ua.authenticate(username="lena", password=PASSWORD) == {"user": user, "version": 0}
+    assert code(await ua.authenticate(username="lena", password="new password")) == "INVALID_CREDENTIALS"
+    assert await ua._getCredentials(user=user) == []
+    assert (await stored(database, "lena"))["lease"]["hash"].startswith("$argon2id$")
+
+    assert await ua.completePasswordChange(user=user, change=staged["change"]) == {"user": user}
+    assert await ua.completePasswordChange(user=user, change=staged["change"]) == {"user": user}  # done already
+    assert await ua._getCredentials(user=user) == [{"username": "lena", "version": 1}]
 
 
 async def test_change_password_with_a_wrong_old_password_changes_nothing(database: Any, ua: UserAuthentication) -> None:
@@ -385,10 +413,7 @@ async def test_of_concurrent_password_changes_checked_against_the_same_credentia
 
     user = (await UserAuthentication(fast_hasher()).register(username="ron", password=PASSWORD))["user"]
     ua = UserAuthentication(GatedHasher(memory_kib=1024, time_cost=1))
-    changes = [
-        asyncio.create_task(ua.changePassword(user=user, oldPassword=PASSWORD, newPassword=f"password {i}"))
-        for i in range(2)
-    ]
+    changes = [asyncio.create_task(change_password(ua, user, PASSWORD, f"password {i}")) for i in range(2)]
     await gate.holding(2)
     gate.open()
 
@@ -400,6 +425,67 @@ async def test_of_concurrent_password_changes_checked_against_the_same_credentia
     assert code(await ua.authenticate(username="ron", password=f"password {1 - won}")) == "INVALID_CREDENTIALS"
 
 
+async def test_no_change_is_staged_while_another_holds_the_credentials(database: Any, ua: UserAuthentication) -> None:
+    user = (await ua.register(username="rose", password=PASSWORD))["user"]
+    first = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="first new password")
+
+    second = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="second new password")
+
+    assert code(second) == "INVALID_CREDENTIALS"
+    assert await ua.completePasswordChange(user=user, change=first["change"]) == {"user": user}
+    assert "user" in await ua.authenticate(username="rose", password="first new password")
+
+
+async def test_a_change_whose_lease_ran_out_is_given_up_by_the_next_login(database: Any) -> None:
+    clock = StillClock(datetime(2026, 1, 1, tzinfo=UTC))
+    ua = UserAuthentication(fast_hasher(), lease=timedelta(seconds=10), clock=clock)
+    user = (await ua.register(username="sara", password=PASSWORD))["user"]
+    staged = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+
+    clock.advance(timedelta(seconds=9))  # still held: a login does not break it
+    assert await ua.authenticate(username="sara", password=PASSWORD) == {"user": user, "version": 0}
+    assert await ua._getCredentials(user=user) == []
+    assert code(await ua.authenticate(username="sara", password="wrong password")) == "INVALID_CREDENTIALS"
+    clock.advance(timedelta(seconds=1))
+    assert code(await ua.authenticate(username="sara", password="wrong password")) == "INVALID_CREDENTIALS"
+    assert await ua._getCredentials(user=user) == []  # a failed login breaks nothing
+    assert await ua.authenticate(username="sara", password=PASSWORD) == {"user": user, "version": 0}
+
+    assert await ua._getCredentials(user=user) == [{"username": "sara", "version": 0}]
+    assert code(await ua.completePasswordChange(user=user, change=staged["change"])) == "TIMEOUT"
+    assert code(await ua.authenticate(username="sara", password="new password")) == "INVALID_CREDENTIALS"
+
+
+async def test_a_change_whose_lease_ran_out_gives_way_to_the_next_change(database: Any) -> None:
+    clock = StillClock(datetime(2026, 1, 1, tzinfo=UTC))
+    ua = UserAuthentication(fast_hasher(), lease=timedelta(seconds=10), clock=clock)
+    user = (await ua.register(username="tina", password=PASSWORD))["user"]
+    stalled = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="stalled password")
+    clock.advance(timedelta(seconds=10))
+
+    out = await change_password(ua, user, PASSWORD, "new password")
+
+    assert "change" in out
+    assert code(await ua.completePasswordChange(user=user, change=stalled["change"])) == "TIMEOUT"
+    assert await ua.authenticate(username="tina", password="new password") == {"user": user, "version": 1}
+
+
+@pytest.mark.parametrize(
+    ("user", "change"), [(None, "x"), ("not-an-id", "x"), ("valid", None), ("valid", {"$ne": None}), ("valid", "x")]
+)
+async def test_completing_a_change_that_was_never_staged_changes_nothing(
+    database: Any, ua: UserAuthentication, user: Any, change: Any
+) -> None:
+    registered = (await ua.register(username="uma", password=PASSWORD))["user"]
+    await ua.changePassword(user=registered, oldPassword=PASSWORD, newPassword="new password")
+    before = await stored(database, "uma")
+    user = registered if user == "valid" else user
+
+    assert code(await ua.completePasswordChange(user=user, change=change)) in {"USER_NOT_FOUND", "INVALID_CREDENTIALS"}
+    assert code(await ua.completeDeletion(user=user, change=change)) in {"USER_NOT_FOUND", "TIMEOUT"}
+    assert await stored(database, "uma") == before
+
+
 async def test_a_user_stored_without_a_version_is_at_version_0_and_can_change_password(
     database: Any, ua: UserAuthentication
 ) -> None:
@@ -407,7 +493,7 @@ async def test_a_user_stored_without_a_version_is_at_version_0_and_can_change_pa
     await database[USERS].update_one({"key": "old_timer"}, {"$unset": {"version": ""}})
 
     assert await ua.authenticate(username="old_timer", password=PASSWORD) == {"user": user, "version": 0}
-    assert "user" in await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+    assert "user" in await change_password(ua, user, PASSWORD, "new password")
     assert await ua._getCredentials(user=user) == [{"username": "old_timer", "version": 1}]
 
 
@@ -418,14 +504,21 @@ async def test_get_credentials_of_an_unknown_or_malformed_user_is_empty(ua: User
     assert await ua._getCredentials(user=user) == []
 
 
-# -- deleteAccount ----------------------------------------------------------------------------
+# -- deleteAccount: staged, then completed -----------------------------------------------------
+
+
+async def delete_account(ua: UserAuthentication, user: Any) -> dict[str, Any]:
+    staged: dict[str, Any] = dict(await ua.deleteAccount(user=user))
+    if "error" in staged:
+        return staged
+    return dict(await ua.completeDeletion(user=user, change=staged["change"]))
 
 
 async def test_delete_account_removes_the_user_once(database: Any, ua: UserAuthentication) -> None:
     user = (await ua.register(username="pat", password=PASSWORD))["user"]
     other = (await ua.register(username="quinn", password=PASSWORD))["user"]
 
-    assert await ua.deleteAccount(user=user) == {"user": user}
+    assert await delete_account(ua, user) == {"user": user}
     assert code(await ua.deleteAccount(user=user)) == "USER_NOT_FOUND"
 
     assert await database[USERS].count_documents({}) == 1
@@ -433,6 +526,39 @@ async def test_delete_account_removes_the_user_once(database: Any, ua: UserAuthe
     assert code(await ua.authenticate(username="pat", password=PASSWORD)) == "INVALID_CREDENTIALS"
     assert await ua._checkUserExists(user=other) == [{"exists": True}]
     assert "user" in await ua.register(username="PAT", password=PASSWORD)  # the name is free again
+
+
+async def test_a_staged_deletion_keeps_the_user_until_completed_and_completes_once(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="paula", password=PASSWORD))["user"]
+
+    staged = await ua.deleteAccount(user=user)
+
+    assert set(staged) == {"user", "change"}
+    assert await ua._checkUserExists(user=user) == [{"exists": True}]
+    assert await ua._getCredentials(user=user) == []
+    assert await ua.completeDeletion(user=user, change=staged["change"]) == {"user": user}
+    assert await ua.completeDeletion(user=user, change=staged["change"]) == {"user": user}  # done already
+    assert await ua._checkUserExists(user=user) == [{"exists": False}]
+
+
+async def test_a_deletion_joins_a_staged_deletion_and_takes_over_a_staged_password_change(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="petra", password=PASSWORD))["user"]
+    password = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="new password")
+
+    first, second = await ua.deleteAccount(user=user), await ua.deleteAccount(user=user)
+
+    assert first["change"] == second["change"] != password["change"]
+    assert code(await ua.completePasswordChange(user=user, change=password["change"])) == "INVALID_CREDENTIALS"
+    assert code(await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="other password")) == (
+        "INVALID_CREDENTIALS"
+    )
+    assert await ua.completeDeletion(user=user, change=second["change"]) == {"user": user}
+    assert await ua.completeDeletion(user=user, change=first["change"]) == {"user": user}
+    assert code(await ua.completePasswordChange(user=user, change=password["change"])) == "USER_NOT_FOUND"
 
 
 @pytest.mark.parametrize("user", [str(ObjectId()), "nope", None, {"$ne": None}, 1], ids=repr)
@@ -443,6 +569,7 @@ async def test_delete_account_of_an_unknown_or_malformed_user_is_user_not_found(
 
     assert code(await ua.deleteAccount(user=user)) == "USER_NOT_FOUND"
     assert await database[USERS].count_documents({}) == 1
+    assert "lease" not in await stored(database, "rita")
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -471,7 +598,7 @@ async def test_get_all_users_pages_in_id_order_without_hashes(database: Any, ua:
     assert await ua._getAllUsers(first=1000, after=everyone[4]["user"]) == []
     assert await ua._getAllUsers(after=str(ObjectId("0" * 24))) == everyone
     # An `after` that names no user still pages from its position.
-    await ua.deleteAccount(user=everyone[2]["user"])
+    await delete_account(ua, everyone[2]["user"])
     assert await ua._getAllUsers(first=1, after=everyone[2]["user"]) == everyone[3:4]
 
 
@@ -532,7 +659,7 @@ async def test_a_password_is_the_same_in_any_unicode_form(ua: UserAuthentication
     user = (await ua.register(username="zoe", password=registered))["user"]
 
     assert await ua.authenticate(username="zoe", password=typed) == {"user": user, "version": 0}
-    assert "user" in await ua.changePassword(user=user, oldPassword=typed, newPassword=DECOMPOSED)
+    assert "user" in await change_password(ua, user, typed, DECOMPOSED)
     assert await ua.authenticate(username="zoe", password=COMPOSED) == {"user": user, "version": 1}
 
 
@@ -610,6 +737,6 @@ async def test_change_password_checks_a_legacy_old_password_as_typed(database: A
     assert code(await ua.changePassword(user=user, oldPassword=COMPOSED, newPassword=PASSWORD)) == (
         "INVALID_CREDENTIALS"
     )
-    assert "user" in await ua.changePassword(user=user, oldPassword=DECOMPOSED, newPassword=FULL_WIDTH)
+    assert "user" in await change_password(ua, user, DECOMPOSED, FULL_WIDTH)
     assert (await stored(database, "old"))["normalized"] is True
     assert await ua.authenticate(username="old", password=PASSWORD) == {"user": user, "version": 1}

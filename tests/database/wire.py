@@ -109,6 +109,13 @@ class Held:
         assert self.command is not None
         return self.command
 
+    def wait(self) -> Command:
+        """Block until the command reaches the proxy (for a test that is not async)."""
+        if not self._arrived.wait(PATIENCE):
+            raise AssertionError(f"no command matching the hold arrived within {PATIENCE} s")
+        assert self.command is not None
+        return self.command
+
     def release(self) -> None:
         """Send the command on to the database (and let everything after it through)."""
         self._decided.set()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from beanie import Document
 
 from app.settings import Settings
@@ -10,12 +12,15 @@ DOCUMENTS: list[type[Document]] = [User]
 
 
 def create(settings: Settings) -> UserAuthentication:
+    """A change of the credentials holds them for as long as a request may take: a flow
+    that has not completed its change by then has already been answered a timeout."""
     return UserAuthentication(
         PasswordHasher(
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,
             parallelism=settings.argon2_parallelism,
-        )
+        ),
+        lease=timedelta(seconds=settings.requesting_timeout),
     )
 
 

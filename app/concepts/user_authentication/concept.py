@@ -3,22 +3,35 @@
 purpose: verify who a user is, by a username and a password they chose.
 state: a set of Users, each with a username (unique regardless of ASCII case), a
 password hash (argon2id) and the version of these credentials, which every change
-of the password increases (so what was decided on older credentials can be told apart).
+of the password increases (so what was decided on older credentials can be told apart),
+and the change of them under way, if any.
+
+A change of the credentials (a new password, the account's removal) happens in two
+steps, so that whatever else must happen first (revoking the user's sessions) happens
+between them: the change is staged, holding the credentials for a while (its lease),
+then completed. While it is staged the old credentials stay in force but report no
+version, so nothing decided on them meanwhile stands; its completion is the one write
+that puts it in force, and only while it still holds them. A change whose flow died
+is given up once its lease has run out: the next login or change breaks it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
-from datetime import UTC, datetime
-from typing import Annotated, Any, TypedDict
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, TypedDict
 
 from beanie import SortDirection
 from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.engine import Secret
 from app.protocol.bounds import is_text
+from app.protocol.codes import TIMEOUT
 
 from ..outputs import (
     INVALID_CREDENTIALS,
@@ -38,8 +51,17 @@ PAGE_SIZES = range(1, 1001)
 """How many users `_getAllUsers` gives at once: `first` is one of these."""
 
 
+LEASE: Final = timedelta(seconds=10)
+"""How long a staged change holds the credentials by default (the app's is REQUESTING_TIMEOUT)."""
+BY_ID: Final = [("_id", 1)]
+"""The hint of a conditional write to one user: SecantusDB plans a filter on `_id` and
+another field as a scan of the collection unless told to use the `_id` index."""
+
 _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
 _WRONG_OLD_PASSWORD = error(INVALID_CREDENTIALS, "The old password is not correct.")
+_CHANGED_MEANWHILE = error(INVALID_CREDENTIALS, "The credentials changed while the password was being changed.")
+_NO_USER = error(USER_NOT_FOUND, "No such user.")
+_GIVEN_UP = error(TIMEOUT, "The change took too long and was given up; nothing changed.")
 
 
 class UserOut(TypedDict):
@@ -51,9 +73,15 @@ class CredentialsOut(TypedDict):
     version: int
 
 
-class ChangedOut(TypedDict):
+class PasswordStagedOut(TypedDict):
     user: str
     username: str
+    change: str
+
+
+class DeletionStagedOut(TypedDict):
+    user: str
+    change: str
 
 
 class CredentialsRow(TypedDict):
@@ -110,16 +138,31 @@ def _as_stored(password: str, normalized_hash: bool) -> str:
     return normalized(password) if normalized_hash else password
 
 
+def _users() -> AsyncCollection[dict[str, Any]]:
+    return User.get_pymongo_collection()
+
+
 def _at_version(version: int) -> dict[str, object]:
     """The filter for credentials still at `version` (users stored before versions existed have none: 0)."""
     return {"version": version} if version else {"version": {"$in": [0, None]}}
 
 
+def _free(now: datetime) -> dict[str, object]:
+    """The filter for credentials no change holds: none staged, or one whose lease ran out."""
+    return {"$or": [{"lease": None}, {"lease.until": {"$lte": now}}]}
+
+
+def _change_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class UserAuthentication:
     """Registers users and checks their credentials; knows nothing of sessions."""
 
-    def __init__(self, hasher: PasswordHasher) -> None:
+    def __init__(self, hasher: PasswordHasher, lease: timedelta = LEASE, clock: Callable[[], datetime] = _now) -> None:
         self.hasher = hasher
+        self.lease = lease
+        self.clock = clock
 
     async def register(
         self, username: str, password: Secret
@@ -154,7 +197,9 @@ class UserAuthentication:
         if not _text(password) or len(password) > PASSWORD_LENGTH[-1]:
             return _BAD_CREDENTIALS
         found = (
-            await _find_user({"key": username.lower()}, "password_hash", "normalized", "version")
+            await _find_user(
+                {"key": username.lower()}, "password_hash", "normalized", "version", "lease.id", "lease.until"
+            )
             if _valid_username(username)
             else None
         )
@@ -169,45 +214,130 @@ class UserAuthentication:
         if checked != normalized(password):  # a hash from before normalisation, of another form
             rehashed = await self.hasher.hash(normalized(password))
         if rehashed is not None or not found.get("normalized"):
-            await User.get_pymongo_collection().update_one(
+            await _users().update_one(
                 {"_id": found["_id"], **_at_version(version), "password_hash": stored},
                 {"$set": {"password_hash": rehashed or stored, "normalized": True, "updated": _now()}},
+                hint=BY_ID,
             )
+        lease = found.get("lease")
+        if lease is not None and lease["until"] <= self.clock():
+            await self._give_up(found["_id"], lease["id"])
         return {"user": str(found["_id"]), "version": version}
 
     async def changePassword(
         self, user: str, oldPassword: Secret, newPassword: Secret
-    ) -> ChangedOut | Annotated[Error, WEAK_PASSWORD, USER_NOT_FOUND, INVALID_CREDENTIALS]:
-        """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256 characters.
-        effects: stores a hash of newPassword as the next version of the credentials,
-        only if they are still the ones oldPassword was checked against: of concurrent
-        changes, one wins and the others find their old password no longer current."""
+    ) -> PasswordStagedOut | Annotated[Error, WEAK_PASSWORD, USER_NOT_FOUND, INVALID_CREDENTIALS]:
+        """requires: the user exists, oldPassword is theirs, newPassword is 8 to 256
+        characters, no other change of their credentials is under way.
+        effects: stages a hash of newPassword as the next version of the credentials, only
+        if they are still the ones oldPassword was checked against (of concurrent changes,
+        one is staged and the others find their old password no longer current). It is
+        in force once completed (completePasswordChange) while its lease holds; until then
+        the old password stays, and the credentials report no version (_getCredentials)."""
         if not _valid_password(newPassword):
             return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
         oid = _object_id(user)
-        found = await User.get(oid) if oid is not None else None
+        fields = ("username", "password_hash", "normalized", "version")
+        found = await _find_user({"_id": oid}, *fields) if oid is not None else None
         if found is None:
-            return error(USER_NOT_FOUND, "No such user.")
+            return _NO_USER
         if not _text(oldPassword):
             return _WRONG_OLD_PASSWORD
-        if not (await self.hasher.verify(_as_stored(oldPassword, found.normalized), found.password_hash))[0]:
+        if not (
+            await self.hasher.verify(_as_stored(oldPassword, bool(found.get("normalized"))), found["password_hash"])
+        )[0]:
             return _WRONG_OLD_PASSWORD
-        hashed = await self.hasher.hash(normalized(newPassword))
-        changed = await User.get_pymongo_collection().update_one(
-            {"_id": found.id, **_at_version(found.version)},
-            {"$set": {"password_hash": hashed, "normalized": True, "updated": _now()}, "$inc": {"version": 1}},
+        new_hash, change, now = await self.hasher.hash(normalized(newPassword)), _change_id(), self.clock()
+        staged = await _users().update_one(
+            {"_id": oid, **_at_version(found.get("version") or 0), **_free(now)},
+            {"$set": {"lease": {"id": change, "until": now + self.lease, "hash": new_hash}}},
+            hint=BY_ID,
         )
-        if changed.modified_count == 0:
+        if staged.modified_count == 0:
             return _WRONG_OLD_PASSWORD
-        return {"user": user, "username": found.username}
+        return {"user": user, "username": found["username"], "change": change}
 
-    async def deleteAccount(self, user: str) -> UserOut | Annotated[Error, USER_NOT_FOUND]:
-        """requires: the user exists.  effects: removes the user."""
+    async def completePasswordChange(
+        self, user: str, change: str
+    ) -> UserOut | Annotated[Error, INVALID_CREDENTIALS, USER_NOT_FOUND, TIMEOUT]:
+        """requires: `change` is the user's staged password change, still holding the credentials.
+        effects: puts it in force: the new hash, the next version. Idempotent: a change
+        already completed succeeds again."""
         oid = _object_id(user)
-        result = await User.find_one(User.id == oid).delete() if oid is not None else None
-        if result is None or result.deleted_count == 0:
-            return error(USER_NOT_FOUND, "No such user.")
-        return {"user": user}
+        if oid is None or not isinstance(change, str):
+            return _NO_USER
+        completed = await _users().update_one(
+            {"_id": oid, "lease.id": change},
+            [
+                {
+                    "$set": {
+                        "password_hash": "$lease.hash",
+                        "normalized": True,
+                        "version": {"$add": [{"$ifNull": ["$version", 0]}, 1]},
+                        "updated": self.clock(),
+                        "last_change": "$lease.id",
+                    }
+                },
+                {"$unset": "lease"},
+            ],
+            hint=BY_ID,
+        )
+        if completed.modified_count == 1:
+            return {"user": user}
+        found = await _find_user({"_id": oid}, "last_change", "lease.id")
+        if found is None:
+            return _NO_USER
+        if found.get("last_change") == change:
+            return {"user": user}
+        return _CHANGED_MEANWHILE if found.get("lease") else _GIVEN_UP
+
+    async def deleteAccount(self, user: str) -> DeletionStagedOut | Annotated[Error, USER_NOT_FOUND]:
+        """requires: the user exists.
+        effects: stages the removal of the user, which takes over any other change under
+        way (a removal already staged is joined: one change, its lease renewed). It
+        happens once completed (completeDeletion) while its lease holds; until then the
+        credentials report no version (_getCredentials)."""
+        oid = _object_id(user)
+        if oid is None:
+            return _NO_USER
+        until = self.clock() + self.lease
+        removal = {
+            "$cond": [
+                {"$eq": ["$lease.delete", True]},
+                {"$mergeObjects": ["$lease", {"until": until}]},
+                {"id": _change_id(), "until": until, "delete": True},
+            ]
+        }
+        staged = await _users().find_one_and_update(
+            {"_id": oid},
+            [{"$set": {"lease": removal}}],
+            projection={"_id": 0, "lease.id": 1},
+            return_document=ReturnDocument.AFTER,
+            hint=BY_ID,
+        )
+        if staged is None:
+            return _NO_USER
+        return {"user": user, "change": staged["lease"]["id"]}
+
+    async def completeDeletion(self, user: str, change: str) -> UserOut | Annotated[Error, USER_NOT_FOUND, TIMEOUT]:
+        """requires: `change` is the user's staged removal, still holding the credentials.
+        effects: removes the user. Idempotent: a user already removed succeeds again."""
+        oid = _object_id(user)
+        if oid is None or not isinstance(change, str):
+            return _NO_USER
+        removed = await _users().delete_one({"_id": oid, "lease.id": change}, hint=BY_ID)
+        if removed.deleted_count == 1 or await _find_user({"_id": oid}) is None:
+            return {"user": user}
+        return _GIVEN_UP
+
+    async def _give_up(self, oid: ObjectId, change: str) -> None:
+        """Break a change whose lease ran out (its flow died or stalled): the credentials
+        are free again, and the change can no longer complete."""
+        await _users().update_one(
+            {"_id": oid, "lease.id": change, "lease.until": {"$lte": self.clock()}},
+            {"$unset": {"lease": ""}},
+            hint=BY_ID,
+        )
 
     async def _checkUserExists(self, user: str) -> list[ExistsRow]:
         oid = _object_id(user)
@@ -235,7 +365,10 @@ class UserAuthentication:
         return [{"username": row["username"]}] if row is not None else []
 
     async def _getCredentials(self, user: str) -> list[CredentialsRow]:
-        """The user's name and the version of their credentials; [] once the user is gone."""
+        """The user's name and the version of their credentials; [] once the user is gone,
+        and while a change of them is staged: a version read then may not last."""
         oid = _object_id(user)
-        row = await _find_user({"_id": oid}, "username", "version") if oid is not None else None
-        return [{"username": row["username"], "version": row.get("version") or 0}] if row is not None else []
+        row = await _find_user({"_id": oid}, "username", "version", "lease.id") if oid is not None else None
+        if row is None or row.get("lease"):
+            return []
+        return [{"username": row["username"], "version": row.get("version") or 0}]
