@@ -44,6 +44,15 @@ def jwt_secret(settings: Settings) -> str:
     return secret
 
 
+def jwt_secrets(settings: Settings) -> list[str]:
+    """JWT_SECRET (or the development key), then JWT_SECRET_PREVIOUS if set: the keys a
+    value signed or sealed may have been made with, the current one first."""
+    keys = [jwt_secret(settings)]
+    if settings.jwt_secret_previous is not None:
+        keys.append(settings.jwt_secret_previous.get_secret_value())
+    return keys
+
+
 def _read_or_create_secret(path: Path) -> str:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # DATA_DIR: this user only
     try:

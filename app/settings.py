@@ -12,8 +12,10 @@ import logging
 import math
 import re
 from collections import Counter
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -39,7 +41,7 @@ _DAY = 24 * 60 * 60
 
 # Fields whose raw input must never appear in a validation error, not even in the
 # structured `errors()`/`json()` (which `hide_input_in_errors` does not cover).
-_REDACTED_FIELDS = frozenset({"jwt_secret", "jwt_secret_previous", "mongodb_url"})
+_REDACTED_FIELDS = frozenset({"jwt_secret", "jwt_secret_previous", "mongodb_url", "smtp_url"})
 
 
 def _check_secret_length(value: SecretStr) -> SecretStr:
@@ -98,6 +100,8 @@ def _list(value: Any) -> Any:
 
 
 _WEBAUTHN = ("webauthn_rp_id", "webauthn_rp_name", "webauthn_origins")
+_MAIL = ("mail_from", "verify_email_url", "reset_password_url")
+"""What production needs set when it sends mail (their defaults are for development)."""
 
 _DOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 _WEB_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+)(:[0-9]{1,5})?")
@@ -256,10 +260,26 @@ class Settings(BaseSettings):
     clock, and counts start again in each (refused attempts wait for the next)."""
 
     # --- Email -----------------------------------------------------------------------------
+    smtp_url: SecretStr | None = None
+    """`smtp://[user:password@]host[:port]` (STARTTLS when the server offers it; port 587
+    unless given) or `smtps://...` (TLS from the first byte; port 465); user and password
+    percent-encoded. Unset: mail is written to the log, or is off in production."""
+    mail_from: str = "concept-auth <no-reply@localhost>"
+    """The From of every mail, `Name <address>` or an address (also the envelope sender)."""
+    mail_templates: Path | None = None
+    """A directory of mail templates replacing the shipped ones of the same name."""
+    verify_email_url: str | None = None
+    """The link an email verification mail carries, `{token}` where its token goes (e.g.
+    `https://app.example.com/verify?token={token}`). Unset: this server's GraphiQL with
+    the mutation that takes the token (development)."""
+    reset_password_url: str | None = None
+    """The link a password reset mail carries, as VERIFY_EMAIL_URL."""
     verify_email_ttl: PositiveInt = _DAY
     """Seconds an email verification link works."""
     reset_password_ttl: PositiveInt = 60 * 60
     """Seconds a password reset link works."""
+    mail_give_up_after: PositiveInt = _DAY
+    """Seconds after which a mail not yet sent is given up (and logged)."""
 
     # --- Passkeys (WebAuthn) ------------------------------------------------------------
     webauthn_rp_id: Annotated[str, BeforeValidator(_lower)] = "localhost"
@@ -294,6 +314,47 @@ class Settings(BaseSettings):
     def _check_mongodb_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must be a mongodb:// or mongodb+srv:// URL; unset it to use the embedded database")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        parts = urlsplit(value.get_secret_value())
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError("has a port that is not a number from 1 to 65535") from None
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                "must be smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://... (TLS from the start)"
+            )
+        return value
+
+    @field_validator("verify_email_url", "reset_password_url")
+    @classmethod
+    def _check_link(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or value.count("{token}") != 1:
+            raise ValueError("must be an http(s) URL with `{token}` once, where the token goes")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        address = parseaddr(value)[1]
+        if "@" not in address or any(character in value for character in "\r\n"):
+            raise ValueError("must be an email address, as `Name <address>` or the address alone")
+        return value
+
+    @field_validator("mail_templates")
+    @classmethod
+    def _check_mail_templates(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("must be a directory (of mail templates)")
         return value
 
     @model_validator(mode="after")
@@ -341,6 +402,12 @@ class Settings(BaseSettings):
             problems.append(
                 f"PRODUCTION is set, so {_and(unset)} must be set too (passkeys are bound to your "
                 "site's domain; the defaults are for a development server on localhost)"
+            )
+        unset = [name.upper() for name in _MAIL if self.smtp_url is not None and name not in self.model_fields_set]
+        if unset:
+            problems.append(
+                f"PRODUCTION and SMTP_URL are set, so {_and(unset)} must be set too (the defaults are for "
+                "development: a sender at localhost, links to this server's GraphiQL)"
             )
         if problems:
             raise ValueError("\n".join(problems))

@@ -17,6 +17,7 @@ from beanie import Document
 from app.settings import Settings
 
 from .email_addresses import EmailAddresses
+from .mailing import Mailing
 from .one_time_tokens import OneTimeTokens
 from .passkeys import Passkeys
 from .requesting import Requesting
@@ -85,6 +86,7 @@ __all__ = [
     "DOCUMENTS",
     "ConceptDeclarationError",
     "EmailAddresses",
+    "Mailing",
     "OneTimeTokens",
     "Passkeys",
     "Requesting",

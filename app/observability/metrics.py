@@ -18,6 +18,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -59,6 +60,19 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        self.mails = Counter(
+            "concept_mails",
+            "Mails by outcome: sent, deferred (to be tried again) or failed (given up).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._mails = {outcome: self.mails.labels(outcome) for outcome in ("sent", "deferred", "failed")}
+        self.mails_queued = Gauge(
+            "concept_mails_queued",
+            "Mails waiting to be sent, by every process, as last counted.",
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
         self._requests: dict[tuple[str, str], Counter] = {}
         self._request_seconds: dict[str, Histogram] = {}
         self._action_seconds: dict[str, Histogram] = {}
@@ -98,6 +112,12 @@ class Metrics:
         if counter is None:
             counter = self._syncs[sync] = self.syncs.labels(sync)
         counter.inc()
+
+    def mail_finished(self, outcome: str) -> None:
+        self._mails[outcome].inc()
+
+    def mails_waiting(self, count: int) -> None:
+        self.mails_queued.set(count)
 
     async def endpoint(self, request: Request) -> Response:
         """GET /metrics: the Prometheus text format."""

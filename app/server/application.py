@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if metrics is not None:
                 running.engine.observer = metrics
                 running.handler.observe = metrics.request_completed
+                if running.sender is not None:
+                    running.sender.observer = metrics
             yield
 
     routes = [

@@ -8,13 +8,16 @@ from datetime import timedelta
 
 from app.api.handler import RequestHandler
 from app.api.journal import JournalPolicy, RequestJournal
-from app.concepts import DOCUMENTS, Requesting, create_all
+from app.concepts import DOCUMENTS, Mailing, Requesting, create_all
+from app.concepts.mailing import Sender, sender_for
 from app.database import Client, connect
 from app.engine import Engine, Trace
 from app.parts import Parts, discover
 from app.protocol.coverage import Coverage, check_routes
 from app.protocol.routes import IMPLICIT
 from app.settings import Settings
+
+logger = logging.getLogger("app.mail")
 
 
 @dataclass
@@ -23,8 +26,11 @@ class Services:
     engine: Engine
     handler: RequestHandler
     journal: RequestJournal | None
+    sender: Sender | None
 
     async def close(self) -> None:
+        if self.sender is not None:
+            await self.sender.stop()
         if self.journal is not None:
             await self.journal.close()
         await self.client.close()
@@ -69,4 +75,16 @@ async def start(settings: Settings, url: str, parts: Parts | None = None) -> Ser
         keep_for=timedelta(seconds=settings.requesting_ttl),
         routes=parts.routes,
     )
-    return Services(client, engine, handler, journal)
+    return Services(client, engine, handler, journal, start_mail(settings, engine))
+
+
+def start_mail(settings: Settings, engine: Engine) -> Sender | None:
+    """This process's mail sender, running; None (and a warning) when mail is off."""
+    mailing = engine.concepts["Mailing"]
+    assert isinstance(mailing, Mailing)
+    running = sender_for(settings, mailing)
+    if running is None:
+        logger.warning("Mail is off: PRODUCTION is set and SMTP_URL is not; the routes that send mail say so")
+        return None
+    running.start()
+    return running

@@ -82,10 +82,11 @@ class Step:
 
 def steps(commands: list[Command]) -> list[Step]:
     """Each command of a request, in order (leaving out the driver's own, the request
-    journal's writes and Throttling's once-a-minute sweep, which a request may or may not run)."""
+    journal's writes, Throttling's once-a-minute sweep, which a request may or may not run,
+    and the mail sender's rounds, which run beside every request: these flows send no mail)."""
     found: list[Step] = []
     for command in commands:
-        if command.name in NOT_STEPS or command.collection == "Requesting.requests":
+        if command.name in NOT_STEPS or command.collection in ("Requesting.requests", "Mailing.outbox"):
             continue
         if command.collection == "Throttling.counts" and command.name in ("find", "delete"):
             continue

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from beanie import Document
 
-from app.keys import jwt_secret
+from app.keys import jwt_secrets
 from app.settings import Settings
 
 from .concept import Sessioning, SessionRow
@@ -14,10 +14,7 @@ DOCUMENTS: list[type[Document]] = [Session]
 
 def signing_keys(settings: Settings) -> list[str]:
     """The current key first, then the previous one (still accepted, never used to sign)."""
-    keys = [jwt_secret(settings)]
-    if settings.jwt_secret_previous is not None:
-        keys.append(settings.jwt_secret_previous.get_secret_value())
-    return keys
+    return jwt_secrets(settings)
 
 
 def create(settings: Settings) -> Sessioning:
