@@ -18,9 +18,11 @@ import secrets
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from app.database import EmbeddedDatabase
+from app.parts import discover
 from app.server import services
 from app.settings import Settings
 
@@ -37,13 +39,10 @@ async def run(rounds: int, requests: int) -> None:
         argon2_time_cost=1,
     )
     with tempfile.TemporaryDirectory() as tmp, EmbeddedDatabase(Path(tmp) / "db") as database:
-        marking = await services.start(settings, database.url)
-        every_sync = services.all_syncs
-        services.all_syncs = lambda: [sync for sync in every_sync() if sync.name != "SessionUsed"]
-        try:
-            unmarked = await services.start(settings, database.url)
-        finally:
-            services.all_syncs = every_sync
+        parts = discover()
+        marking = await services.start(settings, database.url, services.assemble(settings, parts))
+        unused = replace(parts, syncs=tuple(sync for sync in parts.syncs if sync.name != "SessionUsed"))
+        unmarked = await services.start(settings, database.url, services.assemble(settings, unused))
         sides = {"without SessionUsed": unmarked, "with SessionUsed": marking}
         try:
             credentials = {"username": "bench", "password": "password123", **ORIGIN}

@@ -11,8 +11,10 @@ error: no valid session answers null, and neither does a session whose user is g
 from app.api.routes.access import AUTHENTICATE, LOGIN, LOGOUT, ME, REGISTER
 from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
+from app.protocol.routes import Route
 
 from .shapes import error_response, unauthenticated
+from .signing_in import signs_in
 
 # -- Registration -------------------------------------------------------------
 
@@ -32,146 +34,34 @@ def RegisterRequest(request, username, password, at):
     )
 
 
-@sync
-def RegisterCreatesSession(user, client, user_agent):
-    return Sync(
-        when=[
-            (
-                Requesting.request,
-                {"path": REGISTER.path, "client": client, "userAgent": user_agent},
-                {},
-            ),
-            (UserAuthentication.register, {}, {"user": user}),
-        ],
-        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
-    )
+RegisterSignsIn = signs_in(REGISTER, UserAuthentication.register)
 
 
-@sync
-def RegisterResponse(request, user, version, username, session, expires_at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": REGISTER.path}, {"request": request}),
-            (UserAuthentication.register, {}, {"user": user, "version": version}),
-            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
-        ],
-        where=lambda frames: frames.query(
-            UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
-        ),
-        then=[
-            (
-                Requesting.respond,
-                {"request": request, "user": user, "username": username, "session": session, "expiresAt": expires_at},
-            )
-        ],
-    )
+# -- Authentication, and /login (the same, answering only the session) --------------
 
 
-RegisterResponseError = error_response(REGISTER, UserAuthentication.register)
-RegisterSessionError = error_response(REGISTER, Sessioning.create, "SessionError")
+def password_sign_in(route: Route) -> list[Sync]:
+    """The password is checked once its attempt is counted (throttling.py); a match signs in."""
+
+    @sync(name=f"{route.name}Request")
+    def Request(request, username, password, at):
+        return Sync(
+            when=[
+                (
+                    Requesting.request,
+                    {"path": route.path, "username": username, "password": password},
+                    {"request": request},
+                ),
+                (Throttling.attempt, {"kind": "login"}, {"at": at}),
+            ],
+            then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
+        )
+
+    return [Request, *signs_in(route, UserAuthentication.authenticate)]
 
 
-# -- Authentication -------------------------------------------------------------
-
-
-@sync
-def AuthenticateRequest(request, username, password, at):
-    return Sync(
-        when=[
-            (
-                Requesting.request,
-                {"path": AUTHENTICATE.path, "username": username, "password": password},
-                {"request": request},
-            ),
-            (Throttling.attempt, {"kind": "login"}, {"at": at}),
-        ],
-        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
-    )
-
-
-@sync
-def AuthenticateCreatesSession(user, client, user_agent):
-    return Sync(
-        when=[
-            (
-                Requesting.request,
-                {"path": AUTHENTICATE.path, "client": client, "userAgent": user_agent},
-                {},
-            ),
-            (UserAuthentication.authenticate, {}, {"user": user}),
-        ],
-        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
-    )
-
-
-@sync
-def AuthenticateResponse(request, user, version, username, session, expires_at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": AUTHENTICATE.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
-            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
-        ],
-        where=lambda frames: frames.query(
-            UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
-        ),
-        then=[
-            (
-                Requesting.respond,
-                {"request": request, "user": user, "username": username, "session": session, "expiresAt": expires_at},
-            )
-        ],
-    )
-
-
-AuthenticateResponseError = error_response(AUTHENTICATE, UserAuthentication.authenticate)
-AuthenticateSessionError = error_response(AUTHENTICATE, Sessioning.create, "SessionError")
-
-
-# -- Login (authenticate's alias) --------------------------------------------------
-
-
-@sync
-def LoginRequest(request, username, password, at):
-    return Sync(
-        when=[
-            (
-                Requesting.request,
-                {"path": LOGIN.path, "username": username, "password": password},
-                {"request": request},
-            ),
-            (Throttling.attempt, {"kind": "login"}, {"at": at}),
-        ],
-        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
-    )
-
-
-@sync
-def LoginCreatesSession(user, client, user_agent):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": LOGIN.path, "client": client, "userAgent": user_agent}, {}),
-            (UserAuthentication.authenticate, {}, {"user": user}),
-        ],
-        then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
-    )
-
-
-@sync
-def LoginResponse(request, user, version, session, expires_at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": LOGIN.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"user": user, "version": version}),
-            (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
-        ],
-        where=lambda frames: frames.query(UserAuthentication._getCredentials, {"user": user}, {"version": version}),
-        then=[(Requesting.respond, {"request": request, "session": session, "expiresAt": expires_at})],
-    )
-
-
-LoginResponseError = error_response(LOGIN, UserAuthentication.authenticate)
-LoginSessionError = error_response(LOGIN, Sessioning.create, "SessionError")
+AuthenticateSignsIn = password_sign_in(AUTHENTICATE)
+LoginSignsIn = password_sign_in(LOGIN)
 
 
 # -- Logout -------------------------------------------------------------------------

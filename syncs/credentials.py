@@ -17,7 +17,6 @@ the revocation that precedes the completion removes it.
 from collections.abc import Callable
 from typing import Any
 
-from app.api.routes.access import AUTHENTICATE, LOGIN, REGISTER
 from app.concepts import Requesting, Sessioning, UserAuthentication
 from app.concepts.outputs import INVALID_CREDENTIALS
 from app.engine import Frame, Sync, Var, sync
@@ -55,8 +54,3 @@ def stale_session(route: Route, action: Callable[..., Any]) -> Sync:
         )
 
     return StaleSession
-
-
-RegisterStaleSession = stale_session(REGISTER, UserAuthentication.register)
-AuthenticateStaleSession = stale_session(AUTHENTICATE, UserAuthentication.authenticate)
-LoginStaleSession = stale_session(LOGIN, UserAuthentication.authenticate)

@@ -1,6 +1,6 @@
 """The application as start-up assembles it, once per test session and without a
-database: its parts, its engine (every concept and sync registered and checked) and
-its GraphQL schema."""
+database: its parts, its engine (every concept and sync registered and checked, with
+what the check found for each route) and its GraphQL schema."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.api.schema import Schema, build_schema
 from app.engine import Engine
 from app.parts import Parts, discover
 from app.protocol.routes import Route
-from app.server.services import build_engine
+from app.server.services import Assembly, assemble
 from app.settings import Settings
 
 NOT_A_KEY = "not a key: these tests never sign a token with it"
@@ -26,11 +26,14 @@ def routes() -> tuple[Route, ...]:
 
 
 @cache
+def assembly() -> Assembly:
+    return assemble(Settings(_env_file=None, jwt_secret=NOT_A_KEY), parts())
+
+
 def engine() -> Engine:
-    built, _ = build_engine(Settings(_env_file=None, jwt_secret=NOT_A_KEY), parts())
-    return built
+    return assembly().engine
 
 
 @cache
 def schema() -> Schema:
-    return build_schema(parts())
+    return build_schema(parts(), assembly().coverages)

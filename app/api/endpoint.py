@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
 from app.parts import Parts
+from app.protocol.coverage import Coverage
 from app.settings import Settings
 
 from . import graphiql
@@ -74,9 +76,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
 
 
-def graphql_endpoint(settings: Settings, parts: Parts) -> GraphQLEndpoint:
+def graphql_endpoint(settings: Settings, parts: Parts, coverages: Iterable[Coverage]) -> GraphQLEndpoint:
     schema = build_schema(
         parts,
+        coverages,
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,

@@ -31,8 +31,8 @@ class ApiError(GraphQLError):
 
 def raise_request_error(response: dict[str, Any]) -> None:
     """Raise the GraphQL error a request-level failure response stands for."""
-    code = response.get("code") if "error" in response else None
-    if isinstance(code, str) and codes.request_level(code):
+    code = codes.failure(response)
+    if code is not None and codes.request_level(code):
         raise ApiError(str(response["error"]), code)
 
 

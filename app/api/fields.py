@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
@@ -104,8 +104,15 @@ def _argument(given: Input) -> inspect.Parameter:
 class Fields:
     """The Query and Mutation fields of the routes exposed in GraphQL, in route order."""
 
-    def __init__(self, routes: Iterable[Route], presenters: Iterable[Presenter], user_error: Any) -> None:
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        presenters: Iterable[Presenter],
+        user_error: Any,
+        answers: Mapping[str, Iterable[str]],
+    ) -> None:
         self.user_error = user_error
+        self.answers = answers
         self.error_code = typing.get_type_hints(user_error)["code"]
         self.presenters = list(presenters)
         self.unions: dict[str, tuple[Any, Any]] = {}
@@ -154,7 +161,8 @@ class Fields:
     def _returns(self, route: Route, ours: list[Presenter]) -> Any:
         """The field's type: its presenter's, or the union its presenters name (with
         `UserError` when the route can answer a domain error)."""
-        domain = [code for code in route.errors if not codes.request_level(code)]
+        answered = [*route.errors, *self.answers.get(route.path, ())]
+        domain = list(dict.fromkeys(code for code in answered if not codes.request_level(code)))
         names = {p.result for p in ours}
         if len(names) > 1:
             raise FieldDeclarationError(

@@ -11,17 +11,22 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from app.concepts.gating import Gating
 from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
 from app.database import unavailable
 from app.engine import Engine, Flow, FlowError, redact
+from app.engine.concepts import concept_name
 from app.observability.logs import current_flow
-from app.protocol.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT
+from app.protocol.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT, failure
+from app.protocol.gates import REQUEST_GATE
 from app.protocol.routes import IMPLICIT, Route
 
 from .journal import RequestJournal
 
 logger = logging.getLogger(__name__)
+
+REQUESTING = concept_name(Requesting)
 
 
 INT64 = range(-(2**63), 2**63)
@@ -51,8 +56,7 @@ class Response:
 
     @property
     def code(self) -> str | None:
-        code = self.body.get("code") if "error" in self.body else None
-        return str(code) if code is not None else None
+        return failure(self.body)
 
 
 class RequestHandler:
@@ -72,9 +76,12 @@ class RequestHandler:
         journal: RequestJournal | None = None,
         keep_for: timedelta = timedelta(days=7),
         routes: Iterable[Route] = (),
+        gated: Collection[str] = (),
     ) -> None:
         self.engine = engine
         self.routes = {route.path: route for route in routes}
+        self.gated = frozenset(gated)
+        """The paths a guard watches at the request gate: only their requests ask it."""
         self.requesting = requesting
         self.timeout = timeout
         self.journal = journal
@@ -101,13 +108,15 @@ class RequestHandler:
     async def _handle(self, path: str, inputs: dict[str, Any], flow: Flow) -> Response:
         started = time.perf_counter()
         inputs = {**dict.fromkeys(IMPLICIT), **inputs}
-        run = asyncio.ensure_future(self.engine.run(Requesting.request, {**inputs, "path": path}, flow=flow))
+        run = asyncio.ensure_future(self._run(path, inputs, flow))
         await asyncio.wait({run}, timeout=self.timeout)  # on timeout the flow goes on; only we stop waiting
         body: dict[str, Any] | Error | None
         if run.done() and isinstance(failure := run.exception(), FlowError):
             body = self._failed(path, failure)
         elif run.done() and failure is not None:
             raise failure
+        elif run.done() and (refused := run.result()) is not None:
+            body = refused
         else:
             body = self._response(flow)  # a slow flow may have responded already
             if body is None:
@@ -121,9 +130,24 @@ class RequestHandler:
             self.observe(path, response.code, ms / 1000)
         return response
 
+    async def _run(self, path: str, inputs: dict[str, Any], flow: Flow) -> dict[str, Any] | None:
+        """The request's flow: through the request gate, when a guard watches its path (its
+        refusal is the answer), then `Requesting.request` and every sync it fires."""
+        try:
+            if path in self.gated:
+                gate = {"gate": REQUEST_GATE, "key": flow.id}
+                await self.engine.invoke(Gating.ask, {**gate, "path": path, **inputs}, flow)
+                decision = await self.engine.invoke(Gating.decide, gate, flow)
+                if "passed" not in decision:
+                    return decision
+            await self.engine.invoke(Requesting.request, {**inputs, "path": path}, flow)
+            return None
+        finally:
+            self.engine.finish(flow)
+
     def _request_id(self, flow: Flow) -> str | None:
-        root = flow.records[0] if flow.records else None
-        return root.output["request"] if root is not None and root.output else None
+        request = next((r for r in flow.records if r.sync is None and r.action.fn is Requesting.request), None)
+        return request.output["request"] if request is not None and request.output else None
 
     def _response(self, flow: Flow) -> dict[str, Any] | None:
         request = self._request_id(flow)
@@ -136,12 +160,12 @@ class RequestHandler:
         )
         return error(INTERNAL_SERVER_ERROR, f"Internal server error (flow {flow.id}).")
 
-    def _timed_out(self, path: str, flow: Flow, run: asyncio.Future[Flow]) -> Error:
+    def _timed_out(self, path: str, flow: Flow, run: asyncio.Future[Any]) -> Error:
         logger.error("no response to %s within %ss [flow %s]", path, self.timeout, flow.id)
         run.add_done_callback(lambda done: self._after_timeout(done, flow))
         return error(TIMEOUT, f"The request took too long (flow {flow.id}).")
 
-    def _after_timeout(self, run: asyncio.Future[Flow], flow: Flow) -> None:
+    def _after_timeout(self, run: asyncio.Future[Any], flow: Flow) -> None:
         self._forget(flow)
         if not run.cancelled() and run.exception() is not None:
             logger.error("flow %s failed after its request timed out", flow.id, exc_info=run.exception())
@@ -159,12 +183,14 @@ class RequestHandler:
             self.requesting.forget(request)
 
     def _journal(self, path: str, inputs: dict[str, Any], body: dict[str, Any], flow: Flow, ms: float) -> None:
-        failed = "error" in body
+        code = failure(body)
         if self.journal is None:
             return
         client = inputs.get("client")
         read = not changed_state(flow, self.bookkeeping)
-        if not self.journal.keeps(failed=failed, read=read, client=client if isinstance(client, str) else None):
+        if not self.journal.keeps(
+            failed=code is not None, read=read, client=client if isinstance(client, str) else None
+        ):
             return
         now = datetime.now(UTC)
         self.journal.add(
@@ -172,7 +198,7 @@ class RequestHandler:
                 path=path,
                 inputs=storable(redact(inputs, self.secrets)),
                 response=storable(redact(body, self.secrets)),
-                status=str(body.get("code", INTERNAL_SERVER_ERROR)) if failed else "OK",
+                status=code or "OK",
                 ms=round(ms, 3),
                 flow=flow.id,
                 time=now,
@@ -182,12 +208,14 @@ class RequestHandler:
 
 
 def changed_state(flow: Flow, bookkeeping: Collection[str]) -> bool:
-    """Whether the request changed state: its flow invoked an action of a concept besides
+    """Whether the request changed state: a sync invoked an action of a concept besides
     Requesting (concepts change state only through actions), not counting what the
     `bookkeeping` syncs do on every request (marking a session used): otherwise, with
-    many sessions, nearly every read would count as a write."""
+    many sessions, nearly every read would count as a write. (The handler's own
+    invocations, the request and its gate, change nothing.)"""
     return any(
-        record.action.concept != flow.root.action.concept and record.sync not in bookkeeping for record in flow.records
+        record.sync is not None and record.action.concept != REQUESTING and record.sync not in bookkeeping
+        for record in flow.records
     )
 
 

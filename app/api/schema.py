@@ -5,7 +5,7 @@ logic lives here; the syncs decide everything."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import strawberry
 from graphql import GraphQLError
@@ -25,6 +25,7 @@ from strawberry.types import ExecutionContext
 
 from app.parts import Parts
 from app.protocol import codes
+from app.protocol.coverage import Coverage
 
 from .errors import assign_code
 from .extensions import FlowTrace
@@ -70,13 +71,21 @@ def guarded_operations(
 
 
 def build_schema(
-    parts: Parts, *, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000, introspection: bool = True
+    parts: Parts,
+    coverages: Iterable[Coverage],
+    *,
+    max_depth: int = 10,
+    max_aliases: int = 15,
+    max_tokens: int = 2000,
+    introspection: bool = True,
 ) -> Schema:
-    """The schema of `parts`, with its cross-cutting behaviour: guarded operations, then
-    flow traces. Error codes and masking are in `Schema.process_errors`. Without
-    `introspection`, the schema neither answers introspection nor suggests names."""
+    """The schema of `parts` (whose routes can answer what `coverages` found), with its
+    cross-cutting behaviour: guarded operations, then flow traces. Error codes and
+    masking are in `Schema.process_errors`. Without `introspection`, the schema neither
+    answers introspection nor suggests names."""
     user_error = user_error_type(error_code_enum(codes.domain_codes()))
-    fields = Fields(parts.routes, parts.presenters, user_error)
+    answers = {coverage.route.path: coverage.domain_codes for coverage in coverages}
+    fields = Fields(parts.routes, parts.presenters, user_error, answers)
     guards = guarded_operations(
         max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens, introspection=introspection
     )

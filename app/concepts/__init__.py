@@ -17,6 +17,7 @@ from beanie import Document
 from app.settings import Settings
 
 from .email_addresses import EmailAddresses
+from .gating import Gating
 from .mailing import Mailing
 from .one_time_tokens import OneTimeTokens
 from .passkeys import Passkeys
@@ -86,6 +87,7 @@ __all__ = [
     "DOCUMENTS",
     "ConceptDeclarationError",
     "EmailAddresses",
+    "Gating",
     "Mailing",
     "OneTimeTokens",
     "Passkeys",

@@ -235,22 +235,33 @@ class Engine:
         where clause raised; the flow is finished and recorded either way. A caller
         that must watch the flow while it runs (e.g. under a timeout) passes it in.
         """
-        spec = self.action(ref)
         flow = flow if flow is not None else Flow()
         try:
-            await self._invoke(spec, dict(input), flow, None)
+            await self.invoke(ref, input, flow)
+        finally:
+            self.finish(flow)
+        return flow
+
+    async def invoke(self, ref: Callable[..., Any], input: dict[str, Any], flow: Flow) -> dict[str, Any]:
+        """Invoke an action at the top of `flow`, with its whole cascade; its output. One
+        flow may hold several such invocations (a gate, then a request); `finish` ends it."""
+        try:
+            record = await self._invoke(self.action(ref), dict(input), flow, None)
         except FlowError as error:
             flow.error = error
             raise
-        finally:
-            flow.quiescent = True
-            flow.ms = (time.time() - flow.started) * 1000
-            self.recent.append(flow)
-        return flow
+        assert record.output is not None
+        return record.output
+
+    def finish(self, flow: Flow) -> None:
+        """The flow is quiescent: keep it among the recent ones."""
+        flow.quiescent = True
+        flow.ms = (time.time() - flow.started) * 1000
+        self.recent.append(flow)
 
     async def _invoke(
         self, spec: ActionSpec, input: dict[str, Any], flow: Flow, sync: str | None, cause: int | None = None
-    ) -> None:
+    ) -> ActionRecord:
         record = flow.start(spec, input, sync, cause)
         try:
             output = await spec.fn(self._instances[spec], **input)
@@ -270,7 +281,7 @@ class Engine:
             logger.debug("%s", format_record(record, flow, self.secrets))
         index = self._index.get(spec)
         if index is None:
-            return
+            return record
         firing = []
         for compiled in index.candidates(record):
             frames = await self._frames(compiled, record, flow)
@@ -278,6 +289,7 @@ class Engine:
                 firing.append((compiled, frames))
         for compiled, frames in firing:
             await self._fire(compiled, frames, record, flow)
+        return record
 
     async def _frames(self, compiled: CompiledSync, trigger: ActionRecord, flow: Flow) -> list[Frame]:
         """The frames a sync fires with for this completion: its matches, through its where."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.engine import Flow
+from app.protocol.codes import failure
 
 from .status import SeenStatus
 
@@ -103,9 +104,9 @@ class Tracing:
             attributes: dict[str, Any] = {"concept.flow_id": flow.id}
             if record.sync:
                 attributes["concept.sync"] = record.sync
-            output = record.output
-            if output is not None and "error" in output and output.get("code") is not None:
-                attributes["concept.error_code"] = str(output["code"])
+            code = failure(record.output or {})
+            if code is not None:
+                attributes["concept.error_code"] = code
             start = at(record.started)
             span = self.tracer.start_span(
                 record.action.qualname,
@@ -113,7 +114,7 @@ class Tracing:
                 attributes=attributes,
                 start_time=start,
             )
-            if output is None:
+            if record.output is None:
                 span.set_status(trace.StatusCode.ERROR, "did not complete")
             spans[record.seq] = span
             span.end(end_time=start + int(record.ms * 1e6))

@@ -12,7 +12,14 @@ route, action and key, when:
 - a sync answers a code its route does not declare: a literal `code`, or the codes of
   an action's error it passes on (which the action must declare);
 - a route is not answered: see the walk below;
-- two syncs are both certain to respond to the same outcome.
+- two syncs are both certain to respond to the same outcome;
+- a guard (a sync on `Gating.ask` at a gate) refuses with a code nobody declared, or
+  one the check cannot read (refuse with a literal code).
+
+Gates. A gate's refusals answer the routes that pass it with the guards' codes: these
+codes join those routes' contracts (printed by `python -m app routes`), so a rule added
+later adds its code without editing the route. A hold is answered by its holder's syncs
+(walked from the ask, like any guard's), so the gate's `held` outcome needs no answer.
 
 The walk. Each route's flow is imagined as a tree of *events*, an event being an
 action completing with one of its output variants (each TypedDict of its return type,
@@ -21,8 +28,9 @@ those with a pattern that fits it and whose other patterns fit events earlier on
 same branch. An event is *answered* when one of them responds, or invokes an action
 whose outcome some sync follows: every variant of that action is then an event to
 walk. An action whose outcome no sync follows (counting a failure, say) is a side
-effect and needs no answer. A branch that repeats an event, or grows longer than
-MAX_STEPS, is assumed to end.
+effect and needs no answer. An action followed by another in the same `then` needs no
+answer either: the flow goes on with the next. A branch that repeats an event, or grows
+longer than MAX_STEPS, is assumed to end.
 
 A sync with a `where`, or a literal in a pattern (besides a request's path), may not
 fire when its patterns fit: the walk assumes it does, and lists it as *conditional*.
@@ -43,12 +51,24 @@ from app.engine.matching import Pattern
 from app.engine.vars import Var
 
 from . import codes
+from .gates import REQUEST_GATE
 from .routes import Route
 
 MAX_STEPS = 12
 """The longest branch the walk follows; our longest flow (a login) has 7 steps."""
 
 ERROR_SHAPE = frozenset({"error", "code"})
+HELD = frozenset({"held"})
+
+
+@dataclass(frozen=True)
+class Gating:
+    """The actions of the Gating concept, which the check understands."""
+
+    ask: ActionSpec
+    refuse: ActionSpec
+    hold: ActionSpec
+    decide: ActionSpec
 
 
 @dataclass(frozen=True)
@@ -66,16 +86,43 @@ class Event:
         return f"{self.action.qualname} => {{{', '.join(sorted(self.keys))}}} ({self.variant})"
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A sync on `Gating.ask` at a gate: the route it watches (None: every route that
+    passes the gate), the codes it refuses with, whether it holds."""
+
+    name: str
+    gate: str
+    path: str | None
+    codes: tuple[str, ...]
+    holds: bool
+
+    def watches(self, gate: str, path: str) -> bool:
+        return self.gate == gate and self.path in (None, path)
+
+
 @dataclass
 class Coverage:
     """What the check found for one route: the syncs that fire on each outcome, the
-    codes it can answer, the syncs it assumed fire, and the problems."""
+    codes it can answer (and who answers them), the guards at its gates, the syncs it
+    assumed fire, and the problems."""
 
     route: Route
     outcomes: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, list[str]] = field(default_factory=dict)
+    gates: dict[str, list[str]] = field(default_factory=dict)
     conditional: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+
+    def answer(self, code: str, by: str) -> None:
+        answered = self.codes.setdefault(code, [])
+        if by not in answered:
+            answered.append(by)
+
+    @property
+    def domain_codes(self) -> list[str]:
+        """The codes it can answer that are data (a GraphQL `UserError`), not request-level."""
+        return [code for code in self.codes if not codes.request_level(code)]
 
 
 class RouteCheck:
@@ -87,12 +134,80 @@ class RouteCheck:
         request: ActionSpec,
         respond: ActionSpec,
         implicit: Collection[str],
+        gating: Gating | None = None,
     ) -> None:
         self.engine = engine
         self.routes = {route.path: route for route in routes}
         self.request = request
         self.respond = respond
         self.implicit = implicit
+        self.gating = gating
+        self.guards: list[Guard] = []
+
+    # -- the guards at the gates ------------------------------------------------------------
+
+    def guard_problems(self) -> list[str]:
+        """Find every guard, and what is wrong with any."""
+        if self.gating is None:
+            return []
+        problems = []
+        for compiled in self.engine.syncs:
+            patterns = list(zip(compiled.patterns, (inputs for _, inputs, _ in compiled.sync.when), strict=True))
+            asks = [(i + 1, inputs) for i, (p, inputs) in enumerate(patterns) if p.action is self.gating.ask]
+            if not asks or not isinstance(asks[0][1].get("gate"), str):
+                continue
+            index, asked = asks[0]
+            paths = [inputs.get("path") for p, inputs in patterns if p.action is self.request] + [asked.get("path")]
+            path = next((path for path in paths if isinstance(path, str)), None)
+            if asked["gate"] == REQUEST_GATE and path in self.routes:
+                problems += self._gate_pattern(compiled, index, asked, self.routes[path])
+            found: list[str] = []
+            holds = False
+            for spec, inputs in compiled.then:
+                holds = holds or spec is self.gating.hold
+                if spec is self.gating.refuse:
+                    problems += self._refusal(compiled, spec, inputs.get("code"), found)
+            if holds and not self._answers(compiled):
+                problems.append(
+                    f"sync {compiled.name}: it holds gate {asked['gate']!r}, so it answers the request: respond in "
+                    "its `then`, or invoke an action whose outcome a sync follows"
+                )
+            self.guards.append(Guard(compiled.name, asked["gate"], path, tuple(found), holds))
+        return problems
+
+    def _gate_pattern(self, compiled: CompiledSync, index: int, asked: dict[str, Any], route: Route) -> list[str]:
+        """A request gate's subject is the request: its keys are the route's inputs."""
+        allowed = route.keys | set(self.implicit) | {"gate", "key", "path"}
+        where = f"sync {compiled.name}: when pattern {index} ({self.gating.ask.qualname if self.gating else ''})"
+        return [
+            f"{where}: input key {key!r} is not an input of route {route.path} "
+            f"(inputs: {', '.join(i.name for i in route.inputs) or 'none'}; every request also has "
+            f"{', '.join(self.implicit)})"
+            for key in asked
+            if key not in allowed
+        ]
+
+    def _refusal(self, compiled: CompiledSync, spec: ActionSpec, code: object, found: list[str]) -> list[str]:
+        where = f"sync {compiled.name}: then {spec.qualname}"
+        if not isinstance(code, str):
+            return [f"{where} refuses with a `code` the check cannot read: refuse with a literal code"]
+        if not codes.is_declared(code):
+            return [f"{where} refuses with code {code!r}, which is not declared (app.protocol.codes.declare)"]
+        found.append(code)
+        return []
+
+    def _answers(self, compiled: CompiledSync) -> bool:
+        """The sync responds, or invokes an action (besides the gate's) that some sync follows."""
+        gating = (self.gating.hold, self.gating.refuse) if self.gating else ()
+        return any(
+            spec is self.respond
+            or (spec not in gating and any(p.action is spec for c in self.engine.syncs for p in c.patterns))
+            for spec, _ in compiled.then
+        )
+
+    def gate_codes(self, gate: str, route: Route) -> list[tuple[str, str]]:
+        """(code, guard) for every code a guard at `gate` watching `route` refuses with."""
+        return [(code, guard.name) for guard in self.guards if guard.watches(gate, route.path) for code in guard.codes]
 
     # -- each sync against the routes it names ---------------------------------------------
 
@@ -153,12 +268,17 @@ class RouteCheck:
         code = inputs["code"]
         if not isinstance(code, Var):
             return self._codes(where, route, [code], compiled.name, found)
-        source = self._code_source(compiled, code)
+        source, gate = self._code_source(compiled, code)
         if source is None:
             return [
                 f"{where} answers a `code` the check cannot trace: bind it from an action's error output "
                 "in `when`, or answer a literal code"
             ]
+        if self.gating is not None and source is self.gating.decide and isinstance(gate, str):
+            found.gates.setdefault(gate, [])
+            for code, guard in self.gate_codes(gate, route):
+                found.answer(code, f"{compiled.name} (guard {guard} at gate {gate})")
+            return []
         if source.errors is None:
             return [
                 f"{where} passes on {source.qualname}'s error, whose codes {source.qualname} does not declare "
@@ -169,9 +289,7 @@ class RouteCheck:
     def _codes(self, where: str, route: Route, answered: Iterable[str], by: str, found: Coverage) -> list[str]:
         problems = []
         for code in answered:
-            found.codes.setdefault(code, [])
-            if by not in found.codes[code]:
-                found.codes[code].append(by)
+            found.answer(code, by)
             if not codes.is_declared(code):
                 problems.append(
                     f"{where} answers code {code!r}, which is not declared "
@@ -184,17 +302,21 @@ class RouteCheck:
                 )
         return problems
 
-    def _code_source(self, compiled: CompiledSync, code: Var) -> ActionSpec | None:
-        """The action whose error output binds `code` in the sync's `when`."""
+    def _code_source(self, compiled: CompiledSync, code: Var) -> tuple[ActionSpec | None, object]:
+        """The action whose error output binds `code` in the sync's `when` (and the gate it names, if any)."""
         for pattern in compiled.patterns:
             if any(key == "code" and var is code for key, var in pattern.output_vars):
-                return pattern.action
-        return None
+                return pattern.action, dict(pattern.input_literals).get("gate")
+        return None, None
 
     # -- the walk ---------------------------------------------------------------------------
 
     def walk(self, found: Coverage) -> None:
         route = found.route
+        for code, guard in self.gate_codes(REQUEST_GATE, route):
+            found.answer(code, f"guard {guard} at gate {REQUEST_GATE}")
+        for gate in found.gates:
+            found.gates[gate] = [guard.name for guard in self.guards if guard.watches(gate, route.path)]
         start = Event(self.request, "request", frozenset({"request"}), route.path)
         if not any(
             dict(p.input_literals).get("path") == route.path for c in self._firing((), start) for p in c.patterns
@@ -206,8 +328,11 @@ class RouteCheck:
             return
         self._follow((), start, None, found)
 
-    def _follow(self, history: tuple[Event, ...], event: Event, by: str | None, found: Coverage) -> None:
-        """Walk one imagined completion; record a problem if nothing answers it."""
+    def _follow(
+        self, history: tuple[Event, ...], event: Event, by: str | None, found: Coverage, carried_on: bool = False
+    ) -> None:
+        """Walk one imagined completion; record a problem if nothing answers it (unless the
+        `then` that invoked it goes on: `carried_on`)."""
         firing = self._firing(history, event)
         history = (*history, event)
         named = found.outcomes.setdefault(event.describe(), [])
@@ -220,10 +345,10 @@ class RouteCheck:
                 f"route {found.route.path}: when {event.describe()}, syncs {' and '.join(certain)} both respond "
                 "(a request is answered once: make them exclusive, e.g. by the outcomes they match)"
             )
-        answered = bool(responders)
+        answered = bool(responders) or carried_on
         side_effects = []
         for compiled in firing:
-            for spec, _ in compiled.then:
+            for i, (spec, _) in enumerate(compiled.then):
                 if spec is self.respond:
                     continue
                 if not self._followed(history, spec):
@@ -233,8 +358,11 @@ class RouteCheck:
                 if history.count(event) > 1 or len(history) > MAX_STEPS:
                     found.conditional.add(compiled.name)  # a cycle: assume it ends
                     continue
+                goes_on = i < len(compiled.then) - 1
                 for variant, keys in spec.variants:
-                    self._follow(history, Event(spec, variant, keys), compiled.name, found)
+                    if self.gating is not None and spec is self.gating.decide and keys == HELD:
+                        continue  # answered by the holder, whose syncs the walk follows from the ask
+                    self._follow(history, Event(spec, variant, keys), compiled.name, found, goes_on)
         if not answered:
             after = f" (invoked by sync {by})" if by else ""
             hint = f" ({'; '.join(side_effects)})" if side_effects else ""
@@ -291,12 +419,19 @@ def action_problems(spec: ActionSpec) -> list[str]:
 
 
 def check_routes(
-    engine: Engine, routes: Iterable[Route], *, request: ActionSpec, respond: ActionSpec, implicit: Collection[str]
+    engine: Engine,
+    routes: Iterable[Route],
+    *,
+    request: ActionSpec,
+    respond: ActionSpec,
+    implicit: Collection[str],
+    gating: Gating | None = None,
 ) -> list[Coverage]:
     """Every route's coverage; raises SyncDeclarationError listing every problem found."""
-    check = RouteCheck(engine, routes, request=request, respond=respond, implicit=implicit)
-    coverages = {path: Coverage(route) for path, route in check.routes.items()}
+    check = RouteCheck(engine, routes, request=request, respond=respond, implicit=implicit, gating=gating)
+    coverages = {path: Coverage(route, gates={REQUEST_GATE: []}) for path, route in check.routes.items()}
     problems = [problem for spec in engine.actions for problem in action_problems(spec)]
+    problems += check.guard_problems()
     problems += [problem for compiled in engine.syncs for problem in check.sync_problems(compiled, coverages)]
     for coverage in coverages.values():
         check.walk(coverage)

@@ -144,6 +144,10 @@ class Route:
         is GetAllUsers)."""
 
     @property
+    def outputs_keys(self) -> list[frozenset[str]]:
+        return [frozenset(shape.__annotations__) for shape in self.outputs]
+
+    @property
     def keys(self) -> frozenset[str]:
         return frozenset(i.name for i in self.inputs)
 

@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     (`python -m app`) instead starts it once and hands its URL to every worker."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    parts = discover()
+    assembly = services.assemble(settings, discover())
+    parts = assembly.parts
     metrics = Metrics([route.path for route in parts.routes]) if settings.metrics else None
     endpoint = settings.otel_exporter_otlp_endpoint
     traces = start_traces(endpoint, settings.otel_service_name) if endpoint else None
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             url = settings.mongodb_url
             if url is None:
                 url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
-            running = await services.start(settings, url, parts)
+            running = await services.start(settings, url, assembly)
             stack.push_async_callback(running.close)
             app.state.services = running
             app.state.handler = running.handler
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql_endpoint(settings, parts), methods=["GET", "POST"]),
+        Route("/graphql", graphql_endpoint(settings, parts, assembly.coverages), methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
         *graphiql.routes,
     ]

@@ -25,7 +25,7 @@ from app.parts import discover
 from app.settings import ConfigurationError, Settings, load_settings
 from app.views import specs
 
-from .services import build_engine, route_coverage
+from .services import assemble
 
 
 def serve() -> None:
@@ -98,23 +98,21 @@ def announce(settings: Settings) -> None:
 def show(what: str, fmt: str) -> None:
     """Print the GraphQL schema (SDL), the registered syncs as specifications, their
     wiring diagram, or the routes."""
-    parts = discover()
+    placeholder = SecretStr("not a key: nothing is signed when printing")
+    settings = load_settings().model_copy(update={"jwt_secret": placeholder})
+    assembly = assemble(settings, discover())
     if what == "schema":
         from app.api.schema import build_schema  # the server never needs it printed
 
-        print(build_schema(parts).as_str())
-        return
-    placeholder = SecretStr("not a key: nothing is signed when printing")
-    settings = load_settings().model_copy(update={"jwt_secret": placeholder})
-    engine, _ = build_engine(settings, parts)
-    if what == "routes":
-        print(specs.describe_routes(route_coverage(engine, parts)), end="")
+        print(build_schema(assembly.parts, assembly.coverages).as_str())
+    elif what == "routes":
+        print(specs.describe_routes(assembly.coverages), end="")
     elif what == "graph":
-        print(specs.wiring_diagram(engine), end="")
+        print(specs.wiring_diagram(assembly.engine), end="")
     elif fmt == "markdown":
-        print(specs.markdown(engine), end="")
+        print(specs.markdown(assembly.engine), end="")
     else:
-        print(specs.specifications(engine), end="")
+        print(specs.specifications(assembly.engine), end="")
 
 
 def main(argv: list[str] | None = None) -> None:

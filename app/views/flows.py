@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.engine import ActionRecord, Flow, redact
+from app.protocol.codes import failure
 
 
 def describe_record(record: ActionRecord, secrets: Collection[str]) -> dict[str, Any]:
@@ -44,12 +45,14 @@ def flow_tree(flow: Flow, secrets: Collection[str]) -> list[dict[str, Any]]:
 def summary(flow: Flow) -> dict[str, Any]:
     root = flow.records[0] if flow.records else None
     response = next((r.input for r in reversed(flow.records) if r.action.qualname == "Requesting.respond"), None)
+    if response is None:  # refused at the request gate: its decision was the answer
+        response = next((r.output for r in flow.records if r.sync is None and failure(r.output or {})), None)
     if flow.error is not None:
         status = "FAILED"
     elif response is None:
         status = "NO_RESPONSE"
     else:
-        status = str(response.get("code", "OK")) if "error" in response else "OK"
+        status = failure(response) or "OK"
     return {
         "id": flow.id,
         "path": root.input.get("path") if root else None,

@@ -91,6 +91,8 @@ def describe_routes(coverages: Iterable[Coverage]) -> str:
         exposed += [f"GraphQL {route.graphql}"] if route.graphql else []
         lines = [f"route {route.path}", f"    exposed: {', '.join(exposed) or 'nowhere'}", "    inputs:"]
         lines += [f"        {i.describe()}" for i in route.inputs] or ["        none"]
+        gates = [f"{gate} ({', '.join(guards) or 'no guard'})" for gate, guards in coverage.gates.items()]
+        lines.append(f"    gates: {', '.join(gates) or 'none'}")
         lines.append("    outcomes and the syncs that answer them:")
         lines += [f"        {event}: {', '.join(syncs) or 'none'}" for event, syncs in coverage.outcomes.items()]
         if coverage.codes:

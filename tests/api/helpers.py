@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from app.concepts.throttling import Throttling
 from app.database import Client
+from app.engine import Engine
 
 USERS = "UserAuthentication.users"
 SESSIONS = "Sessioning.sessions"
@@ -57,6 +58,11 @@ class Api:
     http: httpx.AsyncClient
     mongo: Client
     db_name: str
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.state.engine
+        return engine
 
     @property
     def throttling(self) -> Throttling:

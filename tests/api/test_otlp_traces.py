@@ -134,22 +134,23 @@ async def test_a_register_is_one_span_tree_continuing_the_callers_trace(
     assert http.attributes["http.response.status_code"] == 200
     assert http.attributes["graphql.operation.name"] == "Register"
 
-    # Each action under the one whose completion fired its sync: one chain, in this order.
-    chain = [
-        ("Requesting.request", None),
-        ("Throttling.attempt", "RegisterAttempt"),
-        ("UserAuthentication.register", "RegisterRequest"),
-        ("Sessioning.create", "RegisterCreatesSession"),
-        ("Requesting.respond", "RegisterResponse"),
+    # Each action under the one whose completion fired its sync.
+    tree = [  # (action, firing sync, parent)
+        ("Requesting.request", None, "POST /graphql"),
+        ("Throttling.attempt", "RegisterAttempt", "Requesting.request"),
+        ("UserAuthentication.register", "RegisterRequest", "Throttling.attempt"),
+        ("Gating.ask", "RegisterAsksForSession", "UserAuthentication.register"),
+        ("Gating.decide", "RegisterAsksForSession", "UserAuthentication.register"),
+        ("Sessioning.create", "RegisterCreatesSession", "Gating.decide"),
+        ("Requesting.respond", "RegisterResponse", "Sessioning.create"),
     ]
-    assert len(receiver.spans) == len(chain) + 1, receiver.tree()
-    parent = http
-    for name, sync in chain:
+    assert len(receiver.spans) == len(tree) + 1, receiver.tree()
+    spans["POST /graphql"] = http
+    for name, sync, parent in tree:
         span = spans[name]
-        assert span.parent == parent.id, name
+        assert span.parent == spans[parent].id, name
         assert span.attributes.get("concept.sync") == sync, name
         assert span.attributes["concept.flow_id"] == flow
-        parent = span
     assert {span.trace for span in receiver.spans} == {TRACE_ID}
     assert {span.service for span in receiver.spans} == {"concept-auth"}
 

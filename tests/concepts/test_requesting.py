@@ -19,7 +19,7 @@ from app.concepts import Requesting
 from app.concepts.requesting import RequestRecord, SecondResponse
 from app.engine import Engine, FlowError, Sync, sync
 from app.parts import discover
-from app.server.services import build_engine
+from app.server.services import assemble
 
 from .helpers import make_settings
 
@@ -177,8 +177,8 @@ def trouble_handler(
 def app_handler(journal: RequestJournal | None = None, timeout: float = NO_TIMEOUT) -> RequestHandler:
     """The application's own engine: every concept, every sync."""
     settings = make_settings()
-    engine, requesting = build_engine(settings, discover())
-    return RequestHandler(engine, requesting, timeout=timeout, journal=journal)
+    assembly = assemble(settings, discover())
+    return RequestHandler(assembly.engine, assembly.requesting, timeout=timeout, journal=journal)
 
 
 def request_id(response: Any) -> str:

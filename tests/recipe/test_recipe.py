@@ -70,6 +70,7 @@ def test_the_recipe_builds_a_working_feature_editing_no_existing_file(repo: Path
         "-p",
         "no:cacheprovider",
         "tests/api/test_profile.py",
+        "tests/api/test_address_blocking.py",
         "tests/startup/test_routes.py",
         "tests/api/test_transport.py::test_schema_graphql_is_the_running_schema_as_strawberry_exports_it",
         "tests/views/test_specifications.py",
@@ -88,4 +89,10 @@ def test_the_recipe_builds_a_working_feature_editing_no_existing_file(repo: Path
         "syncs/profile.py",
         "app/api/graphql/profile.py",
         "tests/api/test_profile.py",
+        "app/concepts/address_blocking/__init__.py",
+        "app/concepts/address_blocking/documents.py",
+        "app/concepts/address_blocking/concept.py",
+        "syncs/address_blocking.py",
+        "tests/api/test_address_blocking.py",
     }
+    assert not any(path.startswith("syncs/") for path in edited)  # the gate's rule edits no sync

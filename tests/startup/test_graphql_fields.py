@@ -44,7 +44,7 @@ def refusal(throwaway: Throwaway, presenters: str, extra: str = "") -> str:
     routes = throwaway.module("app.api.routes", ROUTES.format(extra=extra))
     throwaway.module("app.api.graphql", GRAPHQL.format(routes=routes, presenters=textwrap.dedent(presenters)))
     with pytest.raises(FieldDeclarationError) as refused:
-        build_schema(discover())
+        build_schema(discover(), [])
     return str(refused.value)
 
 
@@ -117,7 +117,7 @@ def test_a_fitting_presenter_makes_the_field_with_exactly_the_routes_inputs(thro
         """
     throwaway.module("app.api.graphql", GRAPHQL.format(routes=routes, presenters=textwrap.dedent(presenters)))
 
-    printed = build_schema(discover()).as_str()
+    printed = build_schema(discover(), []).as_str()
 
     assert "addNote(text: String!): AddNoteResult!" in printed
     assert "union AddNoteResult = NoteAdded | UserError" in printed

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.api.fields import FieldDeclarationError
 from app.api.schema import build_schema
 from app.engine import SyncDeclarationError
 from app.parts import discover
-from app.server.services import build_engine
+from app.server.services import assemble
 from tests.concepts.helpers import make_settings
 from tests.throwaway import Throwaway
 
@@ -60,7 +61,7 @@ class Newcomer:
         """The message start-up refuses these routes and syncs with."""
         self.add(routes=routes, syncs=syncs)
         with pytest.raises(SyncDeclarationError) as error:
-            build_engine(make_settings(), discover())
+            assemble(make_settings(), discover())
         return str(error.value)
 
 
@@ -383,10 +384,10 @@ def test_the_same_route_with_its_error_answered_starts(newcomer: Newcomer) -> No
     )
     parts = discover()
 
-    engine, _ = build_engine(make_settings(), parts)
+    assembly = assemble(make_settings(), parts)
 
-    assert {"ForgetRequest", "ForgetResponse", "ForgetResponseError"} <= {c.name for c in engine.syncs}
-    build_schema(parts)  # a route exposed nowhere in GraphQL needs no presenter
+    assert {"ForgetRequest", "ForgetResponse", "ForgetResponseError"} <= {c.name for c in assembly.engine.syncs}
+    build_schema(parts, assembly.coverages)  # a route exposed nowhere in GraphQL needs no presenter
 
 
 # -- the codes a concept's actions declare --------------------------------------------------------
@@ -425,4 +426,93 @@ def test_an_action_that_declares_a_code_nobody_declared(newcomer: Newcomer, thro
     assert newcomer.refusal() == (
         "the syncs do not fit the routes:\n  Vault.open declares code 'JAMMED', which is not declared "
         "(app.protocol.codes.declare)"
+    )
+
+
+# -- guards at the gates ----------------------------------------------------------------------------
+
+GUARD = """
+        from app.concepts import Gating
+        from app.protocol.gates import REQUEST_GATE, SESSION_GATE
+
+        @sync
+        def Guard(key, user, code):
+            return Sync(
+                when=[(Gating.ask, {{"gate": SESSION_GATE, "key": key, "user": user}}, {{}})],
+                then=[{then}],
+            )
+        """
+
+
+def test_a_guard_refusing_with_a_code_nobody_declared(newcomer: Newcomer) -> None:
+    then = '(Gating.refuse, {"gate": SESSION_GATE, "key": key, "code": "FROZEN", "error": "Frozen."})'
+
+    assert newcomer.refusal(syncs=GUARD.format(then=then)).endswith(
+        "sync Guard: then Gating.refuse refuses with code 'FROZEN', which is not declared (app.protocol.codes.declare)"
+    )
+
+
+def test_a_guard_refusing_with_a_code_the_check_cannot_read(newcomer: Newcomer) -> None:
+    then = '(Gating.refuse, {"gate": SESSION_GATE, "key": key, "code": code, "error": "Frozen."})'
+
+    message = newcomer.refusal(syncs=GUARD.format(then=then).replace('"user": user}', '"user": user, "code": code}'))
+
+    assert "sync Guard: then Gating.refuse refuses with a `code` the check cannot read: refuse with a literal code" in (
+        message
+    )
+
+
+def test_a_guard_that_holds_a_gate_and_answers_nothing(newcomer: Newcomer) -> None:
+    then = '(Gating.hold, {"gate": SESSION_GATE, "key": key, "by": "Guard"})'
+
+    assert newcomer.refusal(syncs=GUARD.format(then=then)).endswith(
+        "sync Guard: it holds gate 'session', so it answers the request: respond in its `then`, "
+        "or invoke an action whose outcome a sync follows"
+    )
+
+
+def test_a_misspelt_key_of_a_request_gate_guard(newcomer: Newcomer) -> None:
+    message = newcomer.refusal(
+        syncs="""
+        from app.concepts import Gating
+        from app.protocol.gates import REQUEST_GATE
+
+        @sync
+        def Blocked(key, client):
+            return Sync(
+                when=[(Gating.ask, {"gate": REQUEST_GATE, "key": key, "path": "/login", "cliet": client}, {})],
+                then=[(Gating.refuse, {"gate": REQUEST_GATE, "key": key, "code": "FORBIDDEN", "error": "No."})],
+            )
+        """
+    )
+
+    assert message.endswith(
+        "sync Blocked: when pattern 1 (Gating.ask): input key 'cliet' is not an input of route /login "
+        "(inputs: username, password; every request also has session, client, userAgent)"
+    )
+
+
+def test_a_guards_domain_code_on_a_graphql_field_that_cannot_answer_it(newcomer: Newcomer) -> None:
+    newcomer.add(
+        syncs="""
+        from app.concepts import Gating
+        from app.protocol.gates import REQUEST_GATE
+
+        @sync
+        def NoMe(key):
+            return Sync(
+                when=[(Gating.ask, {"gate": REQUEST_GATE, "key": key, "path": "/me"}, {})],
+                then=[(Gating.refuse, {"gate": REQUEST_GATE, "key": key, "code": "USERNAME_TAKEN", "error": "No."})],
+            )
+        """
+    )
+    parts = discover()
+    assembly = assemble(make_settings(), parts)  # the route check lets a gate add a code to a route
+
+    with pytest.raises(FieldDeclarationError) as refused:
+        build_schema(parts, assembly.coverages)
+
+    assert str(refused.value) == (
+        "route /me can answer USERNAME_TAKEN, so its GraphQL field answers a union with UserError: "
+        "give its presenter result='...Result', the union's name"
     )

@@ -18,14 +18,17 @@ from app.settings import Settings
 from tests.api.helpers import ME, REGISTER, Api, StartApi
 
 PASSWORD = "correct horse battery"
-REGISTER_ACTIONS = [
-    "Requesting.request",
-    "Throttling.attempt",
-    "UserAuthentication.register",
-    "Sessioning.create",
-    "Requesting.respond",
+REGISTER_FLOW = [  # (action, the sync that fired it, the action whose completion fired that sync)
+    ("Requesting.request", None, None),
+    ("Throttling.attempt", "RegisterAttempt", "Requesting.request"),
+    ("UserAuthentication.register", "RegisterRequest", "Throttling.attempt"),
+    ("Gating.ask", "RegisterAsksForSession", "UserAuthentication.register"),
+    ("Gating.decide", "RegisterAsksForSession", "UserAuthentication.register"),
+    ("Sessioning.create", "RegisterCreatesSession", "Gating.decide"),
+    ("Requesting.respond", "RegisterResponse", "Sessioning.create"),
 ]
-REGISTER_SYNCS = [None, "RegisterAttempt", "RegisterRequest", "RegisterCreatesSession", "RegisterResponse"]
+REGISTER_ACTIONS = [action for action, _, _ in REGISTER_FLOW]
+REGISTER_SYNCS = [sync for _, sync, _ in REGISTER_FLOW]
 
 
 async def register(api: Api, username: str) -> dict[str, Any]:
@@ -41,14 +44,13 @@ async def rest_register(api: Api, username: str) -> Any:
     return response
 
 
-def chain(tree: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
-    """The (action, firing sync) of a tree in which every action fired at most one more."""
-    links = []
-    while tree:
-        assert len(tree) == 1, tree
-        links.append((tree[0]["action"], tree[0]["sync"]))
-        tree = tree[0]["then"]
-    return links
+def links(tree: list[dict[str, Any]], parent: str | None = None) -> list[tuple[str, str | None, str | None]]:
+    """The (action, firing sync, parent action) of every node of a tree, depth first."""
+    found = []
+    for node in tree:
+        found.append((node["action"], node["sync"], parent))
+        found += links(node["then"], node["action"])
+    return found
 
 
 # -- With DEBUG_FLOWS -----------------------------------------------------------------------
@@ -64,7 +66,7 @@ async def test_a_traced_register_shows_each_action_and_the_sync_that_fired_it(st
     for action in flow["actions"]:
         assert set(action) == {"action", "input", "output", "sync", "ms"}
         assert isinstance(action["ms"], int | float) and action["ms"] >= 0
-    request, attempted, registered, created, responded = flow["actions"]
+    request, attempted, registered, _, _, created, responded = flow["actions"]
     assert attempted["input"]["kind"] == "registration"
     assert request["input"]["path"] == "/UserAuthentication/register"
     assert registered["output"]["user"] == body["data"]["register"]["user"]["id"]
@@ -79,7 +81,7 @@ async def test_a_traced_register_shows_the_password_and_the_session_token_as_sta
     extensions = json.dumps(body["extensions"])
     assert PASSWORD not in extensions
     assert token not in extensions
-    request, _, registered, created, responded = body["extensions"]["flow"]["actions"]
+    request, _, registered, _, _, created, responded = body["extensions"]["flow"]["actions"]
     assert request["input"]["password"] == "***"
     assert registered["input"]["password"] == "***"
     assert created["output"]["session"] == "***"
@@ -119,7 +121,7 @@ async def test_a_flow_is_shown_as_a_causal_tree_of_which_sync_fired_which_action
     assert shown.headers["content-type"].startswith("application/json")
     flow = shown.json()
     assert flow["id"] == flow_id
-    assert chain(flow["tree"]) == list(zip(REGISTER_ACTIONS, REGISTER_SYNCS, strict=True))
+    assert links(flow["tree"]) == REGISTER_FLOW
     assert PASSWORD not in shown.text
     assert response.json()["session"] not in shown.text
 

@@ -1,0 +1,17 @@
+"""The gates the app's flows pass, by name: where a rule added later (a guard: a sync on
+`Gating.ask` at the gate that refuses or holds) can stop a request or a step of it.
+
+- REQUEST_GATE: every request, before its route's syncs run (only while some guard
+  watches its path: an unwatched gate always passes, so it is not even asked). Its
+  subject is the request: `path` and every input. A refusal answers the request.
+- SESSION_GATE: every sign-in (register, authenticate, /login, and every route made
+  with `syncs.signing_in.signs_in`), after the credentials are checked and before the
+  session is created. Its subject: `user`. A refusal answers the request with its
+  error and no session is made; a hold means the holder's syncs answer (e.g. a second
+  factor is asked for) and no session is made.
+"""
+
+from typing import Final
+
+REQUEST_GATE: Final = "request"
+SESSION_GATE: Final = "session"

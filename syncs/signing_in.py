@@ -1,0 +1,93 @@
+"""Signing in: how a route whose action checks credentials (register, authenticate,
+/login; later a password reset, a passkey, a second factor) ends with a session.
+
+Once `action` has answered a user (and the version of their credentials), the flow
+passes the session gate: guards may refuse the session (the request is answered with
+their error) or hold it (their own syncs answer). Past the gate the session is made,
+checked against the credentials as they are now (credentials.py), and the request is
+answered with the route's output: the keys of its `output` among the user, username,
+session and expiry.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from app.concepts import Gating, Requesting, Sessioning, UserAuthentication
+from app.engine import Sync, sync
+from app.protocol.gates import SESSION_GATE
+from app.protocol.routes import Route
+
+from .credentials import stale_session
+from .shapes import error_response
+
+SIGNED_IN = {"user", "username", "session", "expiresAt"}
+"""What a signed-in request may be answered with: the route's output among these keys
+(its other outputs are answered by the syncs of whoever holds the session gate)."""
+
+
+def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
+    """The syncs that take a request for `route` from `action`'s `{user, version}` to its answer."""
+    answered = next(keys for keys in map(set, route.outputs_keys) if keys <= SIGNED_IN)
+
+    @sync(name=f"{route.name}AsksForSession")
+    def AsksForSession(request, user):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (action, {}, {"user": user}),
+            ],
+            then=[
+                (Gating.ask, {"gate": SESSION_GATE, "key": request, "user": user}),
+                (Gating.decide, {"gate": SESSION_GATE, "key": request}),
+            ],
+        )
+
+    @sync(name=f"{route.name}CreatesSession")
+    def CreatesSession(request, user, client, user_agent, passed):
+        return Sync(
+            when=[
+                (
+                    Requesting.request,
+                    {"path": route.path, "client": client, "userAgent": user_agent},
+                    {"request": request},
+                ),
+                (action, {}, {"user": user}),
+                (Gating.decide, {"gate": SESSION_GATE, "key": request}, {"passed": passed}),
+            ],
+            then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
+        )
+
+    @sync(name=f"{route.name}SessionRefused")
+    def SessionRefused(request, error, code):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (Gating.decide, {"gate": SESSION_GATE, "key": request}, {"error": error, "code": code}),
+            ],
+            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+        )
+
+    @sync(name=f"{route.name}Response")
+    def Response(request, user, version, username, session, expires_at):
+        given = {"user": user, "username": username, "session": session, "expiresAt": expires_at}
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (action, {}, {"user": user, "version": version}),
+                (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
+            ],
+            where=lambda frames: frames.query(
+                UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
+            ),
+            then=[(Requesting.respond, {"request": request, **{k: v for k, v in given.items() if k in answered}})],
+        )
+
+    return [
+        AsksForSession,
+        CreatesSession,
+        SessionRefused,
+        Response,
+        error_response(route, action),
+        error_response(route, Sessioning.create, "SessionError"),
+        stale_session(route, action),
+    ]
