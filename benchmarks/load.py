@@ -8,7 +8,8 @@ CPU milliseconds per request.
     .venv/bin/python -m benchmarks.load [--requests 3000] [--concurrency 16]
 
 With --observability it instead measures what metrics and tracing cost
-(benchmarks/observability.py).
+(benchmarks/observability.py), with --durability what durable writes cost
+(benchmarks/durability.py).
 """
 
 from __future__ import annotations
@@ -153,9 +154,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests of the query workloads")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--observability", action="store_true", help="metrics off vs on vs on with tracing")
-    parser.add_argument("--rounds", type=int, default=5, help="turns each app takes (with --observability)")
+    parser.add_argument(
+        "--durability", action="store_true", help="durable writes vs not: authenticate, register, a read"
+    )
+    parser.add_argument(
+        "--before", type=Path, help="with --durability: also run the app of the checkout in this directory"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns each app takes (with --observability, --durability)"
+    )
     args = parser.parse_args()
-    if args.observability:
+    if args.durability:
+        from . import durability
+
+        asyncio.run(durability.run(args.rounds, args.concurrency, args.requests, args.before))
+    elif args.observability:
         from . import observability
 
         asyncio.run(observability.run(args.requests, args.rounds, args.concurrency))
