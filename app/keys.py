@@ -8,8 +8,11 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Protocol
 
-from app.settings import JWT_SECRET_MIN_BYTES, Settings
+from pydantic import SecretStr
+
+from app.settings import JWT_SECRET_MIN_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +23,20 @@ _WARNED = "CONCEPT_AUTH_DEVELOPMENT_KEY_WARNED"
 """Set once the development key was warned about, so the workers do not repeat it."""
 
 
-def jwt_secret(settings: Settings) -> str:
+class KeySettings(Protocol):
+    """The settings the keys are made of."""
+
+    @property
+    def jwt_secret(self) -> SecretStr | None: ...
+
+    @property
+    def jwt_secret_previous(self) -> SecretStr | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def jwt_secret(settings: KeySettings) -> str:
     """The key that signs tokens: JWT_SECRET, or else the development key in
     DATA_DIR/jwt_secret, generated (64 random bytes, URL-safe, mode 0600) on first use.
 
@@ -44,7 +60,7 @@ def jwt_secret(settings: Settings) -> str:
     return secret
 
 
-def jwt_secrets(settings: Settings) -> list[str]:
+def jwt_secrets(settings: KeySettings) -> list[str]:
     """JWT_SECRET (or the development key), then JWT_SECRET_PREVIOUS if set: the keys a
     value signed or sealed may have been made with, the current one first."""
     keys = [jwt_secret(settings)]

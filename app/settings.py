@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     PositiveFloat,
@@ -480,3 +482,11 @@ def _describe(line: Any) -> str:
     message = str(line["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     fields = [str(part) for part in line["loc"] if isinstance(part, str)]
     return f"{fields[0].upper()}: {message}" if fields else message
+
+
+class SettingsView(BaseModel):
+    """What one part of the app reads of the settings, declared as a model of those fields
+    (same names and types as in Settings) and copied from Settings when the app is wired:
+    a concept's `create(settings: ItsView)` gets its view, and nothing else."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)

@@ -41,7 +41,7 @@ class Query:
     @strawberry.field
     async def username_by_id(self, info: Info, user: strawberry.ID) -> str | None:
         header = info.context["request"].headers.get("authorization", "")
-        claims = tokens.decode(header.removeprefix("Bearer "))
+        claims = tokens.decode(header.removeprefix("Bearer "), datetime.now(UTC))
         session = await Session.find_one(Session.id == claims["sid"]) if claims else None
         if session is None or session.expires <= datetime.now(UTC):
             raise PermissionError("UNAUTHENTICATED")

@@ -1,4 +1,4 @@
-"""What each attack of issue 20 costs the server: its memory before, during and after.
+"""What each transport attack costs the server: its memory before, during and after.
 
     .venv/bin/python -m benchmarks.transport_attacks [--root DIR] [--quick]
 
@@ -15,7 +15,7 @@ For each it prints the app's RSS (its processes, not the database's) before, the
 highest sampled during, and 2 s after, with what the attack left behind (answers,
 connections still open, journal records, sessions) and the database's RSS. `--quick`
 shrinks every attack (for checking that the benchmark works, not for figures). Run
-it with `--root` at a checkout before issue 20 to compare.
+it with `--root` at a checkout from before these defences to compare.
 """
 
 from __future__ import annotations

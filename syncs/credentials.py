@@ -18,11 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from app.concepts import Requesting, Sessioning, UserAuthentication
-from app.concepts.outputs import INVALID_CREDENTIALS
+from app.concepts.outputs import INVALID_CREDENTIALS, error
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.routes import Route
 
-INVALID_CREDENTIALS_ERROR = {"error": "Invalid username or password.", "code": INVALID_CREDENTIALS}
+INVALID_CREDENTIALS_ERROR = error(INVALID_CREDENTIALS, "Invalid username or password.")
 
 
 def outdated(version: Var, current: Var) -> Callable[[Frame], bool]:

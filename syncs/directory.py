@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from app.api.routes.directory import CHECK_USER_EXISTS, GET_ALL_USERS, GET_USERNAME_BY_ID
 from app.concepts import Requesting, Sessioning, UserAuthentication
+from app.concepts.outputs import error
 from app.concepts.user_authentication import PAGE_SIZES
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.codes import BAD_USER_INPUT
@@ -37,6 +38,8 @@ def CheckUserExistsRequest(request, session, user, target, exists):
 CheckUserExistsUnauthenticated = unauthenticated(CHECK_USER_EXISTS)
 
 # -- All users, a page at a time -------------------------------------------------------
+
+INVALID_PAGE = f"first must be from {PAGE_SIZES.start} to {PAGE_SIZES[-1]}."
 
 
 def page_size(first: Var, *, valid: bool) -> Callable[[Frame], bool]:
@@ -87,8 +90,7 @@ def GetAllUsersInvalidPage(request, session, caller, first):
                 Requesting.respond,
                 {
                     "request": request,
-                    "error": f"first must be from {PAGE_SIZES.start} to {PAGE_SIZES[-1]}.",
-                    "code": BAD_USER_INPUT,
+                    **error(BAD_USER_INPUT, f"first must be from {PAGE_SIZES.start} to {PAGE_SIZES[-1]}."),
                 },
             )
         ],

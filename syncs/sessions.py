@@ -8,7 +8,6 @@ once a minute, so a busy session costs one write a minute.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from app.api.routes.sessions import LIST_SESSIONS, LOGOUT_EVERYWHERE, REVOKE_SESSION
 from app.concepts import Requesting, Sessioning
@@ -19,21 +18,11 @@ from .shapes import error_response, unauthenticated
 # -- Last use ---------------------------------------------------------------------------
 
 
-def used_over_a_minute_ago(last_used: Var) -> Callable[[Frame], bool]:
-    def check(frame: Frame) -> bool:
-        """the session was last marked used a minute ago or more"""
-        return bool(frame[last_used] <= datetime.now(UTC) - Sessioning.TOUCH_EVERY)
-
-    return check
-
-
 @sync
-def SessionUsed(request, session, last_used):
+def SessionUsed(request, session):
     return Sync(
         when=[(Requesting.request, {"session": session}, {"request": request})],
-        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"lastUsedAt": last_used}).filter(
-            used_over_a_minute_ago(last_used)
-        ),
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"touchDue": True}),
         then=[(Sessioning.touch, {"session": session})],
     )
 

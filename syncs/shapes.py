@@ -9,10 +9,11 @@ action's failure is passed on to the client as the response.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.concepts import Requesting, Sessioning
+from app.concepts.outputs import error
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.codes import FORBIDDEN, UNAUTHENTICATED
 from app.protocol.routes import Route
@@ -29,7 +30,7 @@ def unauthenticated(route: Route) -> Sync:
             then=[
                 (
                     Requesting.respond,
-                    {"request": request, "error": "A valid session is required.", "code": UNAUTHENTICATED},
+                    {"request": request, **error(UNAUTHENTICATED, "A valid session is required.")},
                 )
             ],
         )
@@ -66,7 +67,7 @@ def forbidden(route: Route) -> Sync:
             then=[
                 (
                     Requesting.respond,
-                    {"request": request, "error": "A session can only act on its own user.", "code": FORBIDDEN},
+                    {"request": request, **error(FORBIDDEN, "A session can only act on its own user.")},
                 )
             ],
         )
@@ -74,18 +75,21 @@ def forbidden(route: Route) -> Sync:
     return Forbidden
 
 
-def error_response(route: Route, action: Callable[..., Any], suffix: str = "ResponseError") -> Sync:
-    """The sync that answers a request for `route` with the error `action` returned
-    in its flow (named e.g. RegisterResponseError)."""
+def error_response(
+    route: Route, action: Callable[..., Any], suffix: str = "ResponseError", inputs: Mapping[str, Any] | None = None
+) -> Sync:
+    """The sync that answers a request for `route` with the error `action` returned in
+    its flow (named e.g. RegisterResponseError); `inputs` are literals the action's
+    invocation must have had (which throttling kind, which gate)."""
 
     @sync(name=f"{route.name}{suffix}")
-    def ResponseError(request, error, code):
+    def ResponseError(request, message, code):
         return Sync(
             when=[
                 (Requesting.request, {"path": route.path}, {"request": request}),
-                (action, {}, {"error": error, "code": code}),
+                (action, dict(inputs or {}), {"error": message, "code": code}),
             ],
-            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
+            then=[(Requesting.respond, {"request": request, "error": message, "code": code})],
         )
 
     return ResponseError

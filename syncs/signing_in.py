@@ -57,16 +57,6 @@ def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
             then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
         )
 
-    @sync(name=f"{route.name}SessionRefused")
-    def SessionRefused(request, error, code):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": route.path}, {"request": request}),
-                (Gating.decide, {"gate": SESSION_GATE, "key": request}, {"error": error, "code": code}),
-            ],
-            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-        )
-
     @sync(name=f"{route.name}Response")
     def Response(request, user, version, username, session, expires_at):
         given = {"user": user, "username": username, "session": session, "expiresAt": expires_at}
@@ -85,7 +75,7 @@ def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
     return [
         AsksForSession,
         CreatesSession,
-        SessionRefused,
+        error_response(route, Gating.decide, "SessionRefused", {"gate": SESSION_GATE}),
         Response,
         error_response(route, action),
         error_response(route, Sessioning.create, "SessionError"),

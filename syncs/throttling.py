@@ -20,23 +20,12 @@ from app.concepts import Requesting, Sessioning, Throttling, UserAuthentication
 from app.engine import Sync, sync
 from app.protocol.routes import Route
 
-from .shapes import acts_for_self
+from .shapes import acts_for_self, error_response
 
 
 def rate_limited(route: Route, kind: str) -> Sync:
     """The sync that answers RATE_LIMITED to a request for `route` whose attempt was refused."""
-
-    @sync(name=f"{route.name}Throttled")
-    def Throttled(request, error, code):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": route.path}, {"request": request}),
-                (Throttling.attempt, {"kind": kind}, {"error": error, "code": code}),
-            ],
-            then=[(Requesting.respond, {"request": request, "error": error, "code": code})],
-        )
-
-    return Throttled
+    return error_response(route, Throttling.attempt, "Throttled", {"kind": kind})
 
 
 # -- Logins ---------------------------------------------------------------------------

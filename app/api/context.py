@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import State
 from starlette.requests import Request
 
-from app.engine import Flow
+from app.observability.exchange import Exchange
 from app.protocol.bounds import MAX_CLIENT_TEXT
 from app.protocol.codes import BAD_USER_INPUT
 from app.protocol.routes import InvalidInput, Route
@@ -47,19 +46,15 @@ def bearer_token(request: Request) -> str | None:
 
 @dataclass
 class Context:
-    """Per HTTP request. `state` is the request's state, where the access log finds
-    the flows and the operation name."""
+    """Per HTTP request: who calls, the handler, and the record of the request (the flows
+    it ran and the operation's name, for the access log and the traces)."""
 
     handler: RequestHandler
     session: str | None
     client: str | None
     user_agent: str | None
-    state: State
+    exchange: Exchange
     debug_flows: bool = False
-    flows: list[Flow] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.state.flows = self.flows
 
     async def request(self, route: Route, **inputs: Any) -> dict[str, Any]:
         """`Requesting.request(route.path, session, client, userAgent, **inputs)`; the
@@ -71,6 +66,6 @@ class Context:
         response = await self.handler.handle(
             route.path, {**accepted, "session": self.session, "client": self.client, "userAgent": self.user_agent}
         )
-        self.flows.append(response.flow)
+        self.exchange.flows.append(response.flow)
         raise_request_error(response.body)
         return response.body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
@@ -12,19 +13,23 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.schema import BaseSchema
 
+from app.observability.exchange import exchange
 from app.parts import Parts
+from app.protocol.codes import Code
 from app.protocol.coverage import Coverage
 from app.settings import Settings
 
 from . import graphiql
 from .context import Context, bearer_token, client_address, user_agent
+from .handler import RequestHandler
 from .refusals import BAD_REQUEST, GRAPHQL_PATH, PERSISTED_QUERY_NOT_SUPPORTED, refusal
 from .schema import build_schema
 
 
 class Refused(HTTPException):
-    def __init__(self, status_code: int, reason: str, code: str) -> None:
+    def __init__(self, status_code: int, reason: str, code: Code) -> None:
         super().__init__(status_code, reason)
         self.code = code
 
@@ -33,6 +38,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     """POST for everything, GET for queries only (never mutations), GraphiQL for browsers.
     A request it cannot take (a batch, a persisted query, no query) is answered with
     GraphQL's error shape, like any other error of this endpoint."""
+
+    def __init__(self, schema: BaseSchema, *, handler: RequestHandler, settings: Settings, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.handler = handler
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,18 +75,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         assert isinstance(request, Request)
-        settings = request.app.state.settings
         return Context(
-            handler=request.app.state.handler,
+            handler=self.handler,
             session=bearer_token(request),
-            client=client_address(request, proxies=settings.trust_proxy),
+            client=client_address(request, proxies=self.settings.trust_proxy),
             user_agent=user_agent(request),
-            state=request.state,
-            debug_flows=settings.debug_flows,
+            exchange=exchange(request.scope),
+            debug_flows=self.settings.debug_flows,
         )
 
 
-def graphql_endpoint(settings: Settings, parts: Parts, coverages: Iterable[Coverage]) -> GraphQLEndpoint:
+def graphql_endpoint(
+    settings: Settings, parts: Parts, coverages: Iterable[Coverage], handler: RequestHandler
+) -> GraphQLEndpoint:
     schema = build_schema(
         parts,
         coverages,
@@ -85,4 +96,6 @@ def graphql_endpoint(settings: Settings, parts: Parts, coverages: Iterable[Cover
         max_tokens=settings.graphql_max_tokens,
         introspection=settings.introspection_enabled,
     )
-    return GraphQLEndpoint(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None)
+    return GraphQLEndpoint(
+        schema, handler=handler, settings=settings, graphql_ide="graphiql" if settings.graphiql_enabled else None
+    )

@@ -24,11 +24,11 @@ class FlowTrace(SchemaExtension):
         if isinstance(context, Context):
             name = self.execution_context.operation_name
             # Client-chosen: cut before the access log and the traces keep it.
-            context.state.operation = name[:MAX_LOGGED_NAME] if name else name
+            context.exchange.operation = name[:MAX_LOGGED_NAME] if name else name
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
-        if not isinstance(context, Context) or not context.debug_flows or not context.flows:
+        if not isinstance(context, Context) or not context.debug_flows or not context.exchange.flows:
             return {}
-        flows = [describe_flow(flow, context.handler.secrets) for flow in context.flows]
+        flows = [describe_flow(flow, context.handler.secrets) for flow in context.exchange.flows]
         return {"flow": flows[0]} if len(flows) == 1 else {"flows": flows}

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from app.concepts.gating import Gating
 from app.concepts.outputs import Error, error
 from app.concepts.requesting import Requesting, RequestRecord
 from app.database import unavailable
-from app.engine import Engine, Flow, FlowError, redact
+from app.engine import Engine, Flow, FlowError, Observer, redact
 from app.engine.concepts import concept_name
 from app.observability.logs import current_flow
 from app.protocol.codes import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TIMEOUT, failure
@@ -59,6 +59,13 @@ class Response:
         return failure(self.body)
 
 
+class RequestObserver(Observer, Protocol):
+    """The engine's observer, told of each request too (the metrics)."""
+
+    def request_completed(self, path: str, code: str | None, seconds: float) -> None:
+        """A request was answered: its path, its error code (None if OK), how long it took."""
+
+
 class RequestHandler:
     """Invokes `Requesting.request` and returns the response once the flow is quiescent.
 
@@ -77,6 +84,7 @@ class RequestHandler:
         keep_for: timedelta = timedelta(days=7),
         routes: Iterable[Route] = (),
         gated: Collection[str] = (),
+        observer: RequestObserver | None = None,
     ) -> None:
         self.engine = engine
         self.routes = {route.path: route for route in routes}
@@ -86,8 +94,7 @@ class RequestHandler:
         self.timeout = timeout
         self.journal = journal
         self.keep_for = keep_for
-        self.observe: Callable[[str, str | None, float], None] | None = None
-        """Told each request's path, error code (None if OK) and seconds: the metrics."""
+        self.observer = observer
 
     @property
     def secrets(self) -> Collection[str]:
@@ -126,9 +133,14 @@ class RequestHandler:
             self._forget(flow)  # a timed-out flow is forgotten when it ends
         self._journal(path, inputs, dict(body), flow, ms)
         response = Response(dict(body), flow, ms)
-        if self.observe is not None:
-            self.observe(path, response.code, ms / 1000)
+        if self.observer is not None:
+            self.observer.request_completed(path, response.code, ms / 1000)
         return response
+
+    def refused(self, path: str, code: str, seconds: float) -> None:
+        """A request the API layer refused before any action ran: counted like the others."""
+        if self.observer is not None:
+            self.observer.request_completed(path, code, seconds)
 
     async def _run(self, path: str, inputs: dict[str, Any], flow: Flow) -> dict[str, Any] | None:
         """The request's flow: through the request gate, when a guard watches its path (its

@@ -7,7 +7,9 @@ import json
 
 from starlette.responses import Response
 
+from app.concepts.outputs import error
 from app.protocol import codes
+from app.protocol.codes import Code
 
 GRAPHQL_PATH = "/graphql"
 
@@ -21,11 +23,7 @@ def graphql_body(message: str, code: str) -> dict[str, object]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-def rest_body(message: str, code: str) -> dict[str, object]:
-    return {"error": message, "code": code}
-
-
-def refusal(path: str, status: int, message: str, code: str) -> Response:
+def refusal(path: str, status: int, message: str, code: Code) -> Response:
     """The error response for a request to `path` refused before it ran."""
-    body = graphql_body(message, code) if path == GRAPHQL_PATH else rest_body(message, code)
+    body = graphql_body(message, code) if path == GRAPHQL_PATH else error(code, message)
     return Response(json.dumps(body), status_code=status, media_type="application/json")

@@ -1,4 +1,4 @@
-"""The seeds' REST protocol: `POST /api/<path>` with a flat JSON body.
+"""The TypeScript version's REST protocol: `POST /api/<path>` with a flat JSON body.
 
 The body is validated against the route's declared inputs (`app.protocol.routes`,
 declared by the syncs that answer it) before any action runs: a body that is not a
@@ -17,11 +17,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.concepts.outputs import error
+from app.observability.exchange import exchange
 from app.protocol import codes
-from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND
+from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND, Code
 from app.protocol.routes import SESSION, InvalidInput, Route
 
 from .context import bearer_token, client_address, user_agent
+from .handler import RequestHandler
 
 
 def validate(route: Route, body: object) -> dict[str, Any]:
@@ -42,36 +45,37 @@ class JSON(JSONResponse):
         return json.dumps(content, default=_json, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _error(status: int, message: str, code: str) -> JSON:
-    return JSON({"error": message, "code": code}, status_code=status)
+class RestEndpoint:
+    """`POST /api/<path>`: the body checked against the path's route, then the request."""
 
+    def __init__(self, handler: RequestHandler, *, proxies: int, debug_flows: bool) -> None:
+        self.handler = handler
+        self.proxies = proxies
+        self.debug_flows = debug_flows
 
-def _rejected(request: Request, path: str, status: int, message: str, code: str, started: float) -> JSON:
-    """A request refused before any action ran, counted like the others (by the metrics)."""
-    observe = request.app.state.handler.observe
-    if observe is not None:
-        observe(path, code, time.perf_counter() - started)
-    return _error(status, message, code)
+    async def answer(self, request: Request) -> JSON:
+        started = time.perf_counter()
+        path = "/" + request.path_params["path"]
+        route = self.handler.routes.get(path)
+        if route is None or not route.rest:
+            return self._refused(path, 404, f"No such path: /api{path[:100]}.", NOT_FOUND, started)
+        try:
+            body = json.loads(await request.body())
+            if isinstance(body, dict) and SESSION in route.inputs and body.get("session") is None:
+                body = {**body, "session": bearer_token(request)}
+            inputs = validate(route, body)
+        except (ValueError, RecursionError) as invalid:
+            message = str(invalid) if isinstance(invalid, InvalidInput) else "The body is not valid JSON."
+            return self._refused(path, 400, message, BAD_USER_INPUT, started)
+        inputs["client"] = client_address(request, proxies=self.proxies)
+        inputs["userAgent"] = user_agent(request)
+        response = await self.handler.handle(path, inputs)
+        exchange(request.scope).flows.append(response.flow)
+        body = {key: value for key, value in response.body.items() if key != "request"}
+        headers = {"X-Flow-Id": response.flow.id} if self.debug_flows else None
+        return JSON(body, status_code=codes.status(response.code) if response.code else 200, headers=headers)
 
-
-async def endpoint(request: Request) -> JSON:
-    started = time.perf_counter()
-    path = "/" + request.path_params["path"]
-    route = request.app.state.handler.routes.get(path)
-    if route is None or not route.rest:
-        return _rejected(request, path, 404, f"No such path: /api{path[:100]}.", NOT_FOUND, started)
-    try:
-        body = json.loads(await request.body())
-        if isinstance(body, dict) and SESSION in route.inputs and body.get("session") is None:
-            body = {**body, "session": bearer_token(request)}
-        inputs = validate(route, body)
-    except (ValueError, RecursionError) as invalid:
-        message = str(invalid) if isinstance(invalid, InvalidInput) else "The body is not valid JSON."
-        return _rejected(request, path, 400, message, BAD_USER_INPUT, started)
-    inputs["client"] = client_address(request, proxies=request.app.state.settings.trust_proxy)
-    inputs["userAgent"] = user_agent(request)
-    response = await request.app.state.handler.handle(path, inputs)
-    request.state.flows = [response.flow]
-    body = {key: value for key, value in response.body.items() if key != "request"}
-    headers = {"X-Flow-Id": response.flow.id} if request.app.state.settings.debug_flows else None
-    return JSON(body, status_code=codes.status(response.code) if response.code else 200, headers=headers)
+    def _refused(self, path: str, status: int, message: str, code: Code, started: float) -> JSON:
+        """A request refused before any action ran, counted like the others (by the metrics)."""
+        self.handler.refused(path, code, time.perf_counter() - started)
+        return JSON(error(code, message), status_code=status)

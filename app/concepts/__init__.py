@@ -2,19 +2,22 @@
 
 A concept package declares what the application needs of it in its `__init__`:
 
-    DOCUMENTS = [Profile]              # its Beanie documents (its state)
-    def create(settings): ...          # the concept, configured from the settings
+    DOCUMENTS = [Profile]                          # its Beanie documents (its state)
+    def create(settings: ProfileSettings): ...     # the concept, from the settings it reads
+    def create(): ...                              # (or from none)
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import typing
 from types import ModuleType
 
 from beanie import Document
+from pydantic import ValidationError
 
-from app.settings import Settings
+from app.settings import Settings, SettingsView
 
 from .email_addresses import EmailAddresses
 from .gating import Gating
@@ -48,7 +51,7 @@ def _check(package: ModuleType) -> None:
     if not isinstance(documents, list) or not callable(getattr(package, "create", None)):
         raise ConceptDeclarationError(
             f"concept package {name} must declare DOCUMENTS (a list of its Beanie documents) "
-            "and create(settings) in its __init__.py"
+            "and create() in its __init__.py"
         )
     for document in _defined_documents(name):
         if document not in documents:
@@ -76,8 +79,29 @@ def documents() -> list[type[Document]]:
 
 
 def create_all(settings: Settings) -> list[object]:
-    """One configured instance of every concept."""
-    return [package.create(settings) for package in packages()]
+    """One configured instance of every concept, each given its view of the settings
+    (the SettingsView its `create` takes), or nothing if it takes none."""
+    return [_create(package, settings) for package in packages()]
+
+
+def _create(package: ModuleType, settings: Settings) -> object:
+    hints = typing.get_type_hints(package.create)
+    views = [hint for name, hint in hints.items() if name != "return"]
+    if not views:
+        return package.create()
+    view = views[0]
+    if len(views) > 1 or not (isinstance(view, type) and issubclass(view, SettingsView)):
+        raise ConceptDeclarationError(
+            f"concept package {package.__name__}: create() takes nothing, or one SettingsView (the settings it reads)"
+        )
+    try:
+        return package.create(view.model_validate(settings))
+    except ValidationError as wrong:
+        fields = ", ".join(str(error["loc"][0]) for error in wrong.errors())
+        raise ConceptDeclarationError(
+            f"concept package {package.__name__}: its {view.__name__} reads {fields}, which Settings does not have "
+            "(or has with another type)"
+        ) from None
 
 
 DOCUMENTS = documents()

@@ -23,7 +23,7 @@ PASSKEY_NOT_FOUND = declare("PASSKEY_NOT_FOUND")
 
 
 class Error(TypedDict):
-    """An expected failure: a message for people and a code for programs (see api.md)."""
+    """An expected failure: a message for people and a code for programs (declared in app.protocol.codes)."""
 
     error: str
     code: str

@@ -3,8 +3,8 @@
 from .concepts import Secret
 from .engine import Engine
 from .errors import FlowError, SyncDeclarationError
-from .frames import Frames
 from .observers import Observer
+from .plan import Plan
 from .records import ActionRecord, Flow
 from .syncs import Sync, sync, syncs_in
 from .tracing import Trace, redact
@@ -16,8 +16,8 @@ __all__ = [
     "Flow",
     "FlowError",
     "Frame",
-    "Frames",
     "Observer",
+    "Plan",
     "Secret",
     "Sync",
     "SyncDeclarationError",

@@ -11,9 +11,9 @@ from typing import Any
 
 from .concepts import ActionSpec, QuerySpec, class_members, concept_name, is_query, read_actions, read_query
 from .errors import FlowError, SyncDeclarationError
-from .frames import Frames, Query, Without, maybe_await
 from .matching import Pattern, match_all
 from .observers import Observer
+from .plan import Plan, Query, Without, maybe_await
 from .records import ActionRecord, Flow
 from .syncs import Sync
 from .tracing import Trace, format_record, logger
@@ -27,7 +27,7 @@ class CompiledSync:
     index: int
     sync: Sync
     patterns: tuple[Pattern, ...]
-    plan: Frames
+    plan: Plan
     then: tuple[tuple[ActionSpec, dict[str, Any]], ...]
 
     @property
@@ -80,7 +80,9 @@ class Engine:
     (e.g. a response sync cannot see the sessions another sync just revoked).
     """
 
-    def __init__(self, *, trace: Trace | str = Trace.OFF, recent_flows: int = 100) -> None:
+    def __init__(
+        self, *, trace: Trace | str = Trace.OFF, recent_flows: int = 100, observer: Observer | None = None
+    ) -> None:
         self.trace = Trace(trace)
         self.recent: deque[Flow] = deque(maxlen=recent_flows)
         self.concepts: dict[str, object] = {}
@@ -91,7 +93,7 @@ class Engine:
         self._queries: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._query_specs: dict[Callable[..., Any], QuerySpec] = {}
         self._index: dict[ActionSpec, _ActionIndex] = {}
-        self.observer: Observer | None = None
+        self.observer = observer
 
     # -- registration ---------------------------------------------------------
 
@@ -166,6 +168,11 @@ class Engine:
             plan = sync.where_plan()
         except Exception as exc:
             raise SyncDeclarationError(f"sync {sync.name}: `where` is not a pipeline of steps: {exc}") from exc
+        if not isinstance(plan, Plan):
+            raise SyncDeclarationError(
+                f"sync {sync.name}: `where` returned {type(plan).__name__}, not the plan it was given with "
+                "steps chained on (frames.query(...).filter(...))"
+            )
         for i, step in enumerate(plan.steps):
             if isinstance(step, Query | Without):
                 self._check_query(sync, f"where step {i + 1}", step)

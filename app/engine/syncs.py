@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, overload
 
-from .frames import Frames
+from .plan import Plan
 from .vars import Var
 
 ActionRef = Callable[..., Any]
@@ -34,14 +34,14 @@ class Sync:
 
     when: Sequence[WhenPattern]
     then: Sequence[ThenAction]
-    where: Callable[[Frames], Frames] | None = None
+    where: Callable[[Plan], Plan] | None = None
     name: str = ""
     vars: tuple[Var, ...] = field(default=())
     doc: str | None = None
 
-    def where_plan(self) -> Frames:
+    def where_plan(self) -> Plan:
         """The where clause as a pipeline of steps (empty when there is none)."""
-        return self.where(Frames()) if self.where else Frames()
+        return self.where(Plan()) if self.where else Plan()
 
 
 SyncFunction = Callable[..., Sync]

@@ -7,7 +7,7 @@ from typing import Any
 
 
 class Var:
-    """A sync variable. Frames are keyed by Var objects, so lookups are identity-fast."""
+    """A sync variable. A frame is keyed by Var objects, so lookups are identity-fast."""
 
     __slots__ = ("name",)
 

@@ -35,7 +35,7 @@ OTHER_PATH = "other"
 class Metrics:
     """The app's series in a registry of its own (several apps can share a process).
 
-    It is the engine's observer and the request handler's `observe` callback.
+    It is the app's observer: actions, syncs, requests and mails.
     """
 
     def __init__(self, paths: Collection[str]) -> None:

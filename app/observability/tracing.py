@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.engine import Flow
 from app.protocol.codes import failure
 
+from .exchange import exchange
 from .status import SeenStatus
 
 if TYPE_CHECKING:
@@ -73,14 +74,14 @@ class Tracing:
         from opentelemetry import trace
 
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        state: dict[str, Any] = scope.get("state", {})
+        record = exchange(scope)
         attributes: dict[str, Any] = {
             "http.request.method": scope["method"],
             "url.path": scope["path"],
             "http.response.status_code": status,
         }
-        if state.get("operation"):
-            attributes["graphql.operation.name"] = state["operation"]
+        if record.operation:
+            attributes["graphql.operation.name"] = record.operation
         name = f"{scope['method']} {scope['path']}" if scope["path"] in self.paths else scope["method"]
         span = self.tracer.start_span(
             name,
@@ -91,7 +92,7 @@ class Tracing:
         )
         if status >= 500:
             span.set_status(trace.StatusCode.ERROR)
-        for flow in state.get("flows") or ():
+        for flow in record.flows:
             self._flow(flow, span, lambda started: wall + int((started - clock) * 1e9))
         span.end(end_time=end)
 

@@ -112,6 +112,8 @@ class Coverage:
     codes: dict[str, list[str]] = field(default_factory=dict)
     gates: dict[str, list[str]] = field(default_factory=dict)
     conditional: set[str] = field(default_factory=set)
+    cut: set[str] = field(default_factory=set)
+    """The syncs past which the walk stopped: a cycle, or MAX_STEPS."""
     problems: list[str] = field(default_factory=list)
 
     def answer(self, code: str, by: str) -> None:
@@ -356,7 +358,7 @@ class RouteCheck:
                     continue
                 answered = True
                 if history.count(event) > 1 or len(history) > MAX_STEPS:
-                    found.conditional.add(compiled.name)  # a cycle: assume it ends
+                    found.cut.add(compiled.name)  # assume the flow ends
                     continue
                 goes_on = i < len(compiled.then) - 1
                 for variant, keys in spec.variants:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,9 +14,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.api import flows, graphiql, rest
+from app.api import graphiql
 from app.api.endpoint import graphql_endpoint
+from app.api.flows import flow_routes
 from app.api.refusals import refusal
+from app.api.rest import RestEndpoint
 from app.database import EmbeddedDatabase, embedded_database_down, ping
 from app.observability.logs import configure_logging
 from app.observability.metrics import Metrics
@@ -23,13 +26,14 @@ from app.observability.tracing import Tracing, start_traces
 from app.parts import discover
 from app.protocol import routes as contract
 from app.protocol.codes import INTERNAL_SERVER_ERROR
-from app.settings import Settings
+from app.settings import Settings, load_settings
 
 from . import services
 from .middleware.access_log import AccessLog
 from .middleware.headers import NO_STORE, NOSNIFF, SecurityHeaders
 from .middleware.limits import BodyLimit, JsonOnly
 from .middleware.ports import METRICS_PATH, MetricsPort
+from .services import Services
 
 CLIENT_CLOSED_REQUEST = 499
 
@@ -48,14 +52,20 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+class AppState(TypedDict):
+    """What the lifespan gives every request (`request.state`): the running services."""
+
+    services: Services
+
+
 async def healthz(request: Request) -> PlainTextResponse:
     if embedded_database_down():
         return PlainTextResponse("the embedded database is down; restarting it", status_code=503)
     return PlainTextResponse("ok")
 
 
-async def readyz(request: Request) -> JSONResponse:
-    ready = await ping(request.app.state.services.client)
+async def readyz(request: Request[AppState]) -> JSONResponse:
+    ready = await ping(request.state["services"].client)
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
 
@@ -65,48 +75,42 @@ def declared_paths(routes: list[Route], contracts: Iterable[contract.Route]) -> 
     return frozenset(fixed | {f"/api{route.path}" for route in contracts if route.rest})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The app. With no MONGODB_URL it runs the embedded database itself; the launcher
+def create_app(settings: Settings) -> Starlette:
+    """The app, assembled and checked (it refuses to be made from syncs that do not fit
+    the routes). With no MONGODB_URL it runs the embedded database itself; the launcher
     (`python -m app`) instead starts it once and hands its URL to every worker."""
-    settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    assembly = services.assemble(settings, discover())
-    parts = assembly.parts
+    parts = discover()
     metrics = Metrics([route.path for route in parts.routes]) if settings.metrics else None
+    assembly = services.assemble(settings, parts, observer=metrics)
     endpoint = settings.otel_exporter_otlp_endpoint
     traces = start_traces(endpoint, settings.otel_service_name) if endpoint else None
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             if traces is not None:
                 stack.push_async_callback(asyncio.to_thread, traces.shutdown)  # flushes the last spans
             url = settings.mongodb_url
             if url is None:
                 url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
-            running = await services.start(settings, url, assembly)
+            running = await services.start(settings, url, assembly, observer=metrics)
             stack.push_async_callback(running.close)
-            app.state.services = running
-            app.state.handler = running.handler
-            app.state.engine = running.engine
-            if metrics is not None:
-                running.engine.observer = metrics
-                running.handler.observe = metrics.request_completed
-                if running.sender is not None:
-                    running.sender.observer = metrics
-            yield
+            yield {"services": running}
 
+    graphql = graphql_endpoint(settings, parts, assembly.coverages, assembly.handler)
+    rest = RestEndpoint(assembly.handler, proxies=settings.trust_proxy, debug_flows=settings.debug_flows)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql_endpoint(settings, parts, assembly.coverages), methods=["GET", "POST"]),
-        Route("/api/{path:path}", rest.endpoint, methods=["POST"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/api/{path:path}", rest.answer, methods=["POST"]),
         *graphiql.routes,
     ]
     if metrics is not None:
         routes.append(Route(METRICS_PATH, metrics.endpoint))
     if settings.debug_flows:
-        routes += flows.routes
+        routes += flow_routes(assembly.engine)
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(AccessLog),
@@ -126,11 +130,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["Authorization", "Content-Type"],
             )
         )
-    app = Starlette(
+    return Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={ClientDisconnect: client_gone, Exception: internal_error},
     )
-    app.state.settings = settings
-    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of the settings in the environment: what each server process runs."""
+    return create_app(load_settings())

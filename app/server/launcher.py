@@ -53,7 +53,7 @@ def run_uvicorn(settings: Settings) -> None:
     """uvicorn on PORT, and with METRICS_PORT on that port too (for /metrics only, which
     the app answers by the port a request came in on): one server, one set of workers."""
     config = uvicorn.Config(
-        "app.server.application:create_app",
+        "app.server.application:app_from_environment",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -1,16 +1,18 @@
-"""The running application: database, engine, concepts and syncs, wired once."""
+"""The application wired once: assembled and checked before any database (concepts,
+syncs, routes, the request handler), then started on one (the client, the mail sender)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
-from app.api.handler import RequestHandler
+from app.api.handler import RequestHandler, RequestObserver
 from app.api.journal import JournalPolicy, RequestJournal
 from app.concepts import DOCUMENTS, Mailing, Requesting, create_all
 from app.concepts import Gating as Gate
-from app.concepts.mailing import Sender, sender_for
+from app.concepts.mailing import MailObserver, Sender, sender_for
 from app.database import Client, connect
 from app.engine import Engine, Trace
 from app.parts import Parts, discover
@@ -22,13 +24,47 @@ from app.settings import Settings
 logger = logging.getLogger("app.mail")
 
 
+class Observer(RequestObserver, MailObserver, Protocol):
+    """What the app tells its observer (the metrics): actions, syncs, requests, mails."""
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The application put together and checked, before any database: its parts, the
+    engine with every concept and sync, what the check found for each route, and the
+    handler that serves requests."""
+
+    parts: Parts
+    engine: Engine
+    coverages: list[Coverage]
+    handler: RequestHandler
+
+    @property
+    def mailing(self) -> Mailing:
+        mailing = self.engine.concepts["Mailing"]
+        assert isinstance(mailing, Mailing)
+        return mailing
+
+
 @dataclass
 class Services:
+    """The application running on a database."""
+
+    assembly: Assembly
     client: Client
-    engine: Engine
-    handler: RequestHandler
-    journal: RequestJournal | None
     sender: Sender | None
+
+    @property
+    def engine(self) -> Engine:
+        return self.assembly.engine
+
+    @property
+    def handler(self) -> RequestHandler:
+        return self.assembly.handler
+
+    @property
+    def journal(self) -> RequestJournal | None:
+        return self.handler.journal
 
     async def close(self) -> None:
         if self.sender is not None:
@@ -38,27 +74,13 @@ class Services:
         await self.client.close()
 
 
-@dataclass(frozen=True)
-class Assembly:
-    """The application put together and checked, before any database: its parts, the
-    engine with every concept and sync, and what the check found for each route."""
-
-    parts: Parts
-    engine: Engine
-    requesting: Requesting
-    coverages: list[Coverage]
-
-    @property
-    def gated_paths(self) -> frozenset[str]:
-        """The paths some guard watches at the request gate."""
-        return frozenset(c.route.path for c in self.coverages if c.gates.get(REQUEST_GATE))
-
-
-def assemble(settings: Settings, parts: Parts) -> Assembly:
+def assemble(settings: Settings, parts: Parts | None = None, observer: Observer | None = None) -> Assembly:
     """Every concept registered and every sync checked and added, then the syncs checked
     against the routes (app.protocol.coverage): it refuses to start with a message
     naming the sync, route, action and key otherwise."""
-    engine = Engine(trace=Trace.TRACE if logging.getLogger("app.engine").isEnabledFor(logging.DEBUG) else Trace.OFF)
+    parts = parts or discover()
+    tracing = logging.getLogger("app.engine").isEnabledFor(logging.DEBUG)
+    engine = Engine(trace=Trace.TRACE if tracing else Trace.OFF, observer=observer)
     concepts = create_all(settings)
     engine.register(*concepts)
     engine.add_syncs(parts.syncs)
@@ -72,33 +94,33 @@ def assemble(settings: Settings, parts: Parts) -> Assembly:
         gating=Gating(*(engine.action(ref) for ref in (Gate.ask, Gate.refuse, Gate.hold, Gate.decide))),
     )
     requesting = next(concept for concept in concepts if isinstance(concept, Requesting))
-    return Assembly(parts, engine, requesting, coverages)
-
-
-async def start(settings: Settings, url: str, assembly: Assembly | None = None) -> Services:
-    """The services of a running app on the database at `url` (the app assembled from
-    every part found, unless `assembly` is given)."""
-    assembly = assembly or assemble(settings, discover())
-    client = await connect(url, settings.mongodb_db, DOCUMENTS)
     policy = JournalPolicy(settings.requesting_journal, settings.requesting_sample_queries)
-    journal = RequestJournal(policy) if policy.mode != "off" else None
     handler = RequestHandler(
-        assembly.engine,
-        assembly.requesting,
+        engine,
+        requesting,
         timeout=settings.requesting_timeout,
-        journal=journal,
+        journal=RequestJournal(policy) if policy.mode != "off" else None,
         keep_for=timedelta(seconds=settings.requesting_ttl),
-        routes=assembly.parts.routes,
-        gated=assembly.gated_paths,
+        routes=parts.routes,
+        gated=frozenset(c.route.path for c in coverages if c.gates.get(REQUEST_GATE)),
+        observer=observer,
     )
-    return Services(client, assembly.engine, handler, journal, start_mail(settings, assembly.engine))
+    return Assembly(parts, engine, coverages, handler)
 
 
-def start_mail(settings: Settings, engine: Engine) -> Sender | None:
+async def start(
+    settings: Settings, url: str, assembly: Assembly | None = None, observer: MailObserver | None = None
+) -> Services:
+    """The application running on the database at `url` (assembled from every part
+    found, unless `assembly` is given)."""
+    assembly = assembly or assemble(settings)
+    client = await connect(url, settings.mongodb_db, DOCUMENTS)
+    return Services(assembly, client, start_mail(settings, assembly.mailing, observer))
+
+
+def start_mail(settings: Settings, mailing: Mailing, observer: MailObserver | None) -> Sender | None:
     """This process's mail sender, running; None (and a warning) when mail is off."""
-    mailing = engine.concepts["Mailing"]
-    assert isinstance(mailing, Mailing)
-    running = sender_for(settings, mailing)
+    running = sender_for(settings, mailing, observer=observer)
     if running is None:
         logger.warning("Mail is off: PRODUCTION is set and SMTP_URL is not; the routes that send mail say so")
         return None

@@ -75,3 +75,19 @@ def page(title: str, body: str) -> str:
     return (
         f"<!doctype html><title>{html.escape(title)}</title><style>{style}</style><h1>{html.escape(title)}</h1>{body}"
     )
+
+
+def flows_page(flows: list[dict[str, Any]]) -> str:
+    """The recent flows (their summaries) as a page, each linked to its own."""
+    rows = "".join(
+        f'<tr><td><a href="/flows/{f["id"]}">{f["id"]}</a></td><td>{html.escape(str(f["path"]))}</td>'
+        f"<td>{f['status']}</td><td>{f['time']}</td><td>{f['ms']}</td></tr>"
+        for f in flows
+    )
+    table = f"<table><tr><th>flow</th><th>path</th><th>status</th><th>time</th><th>ms</th></tr>{rows}</table>"
+    return page("Recent flows", table)
+
+
+def flow_page(flow_id: str, tree: list[dict[str, Any]]) -> str:
+    """One flow's causal tree as a page."""
+    return page(f"Flow {flow_id}", f"<ul>{''.join(html_node(node) for node in tree)}</ul>")

@@ -16,7 +16,7 @@ from app.protocol.coverage import Coverage
 
 
 def specification(compiled: CompiledSync) -> str:
-    """One sync in the notation of the concept design documents."""
+    """One sync in concept design's when/where/then notation."""
     lines = [f"sync {compiled.name}", "when"]
     for pattern, (_, inputs, outputs) in zip(compiled.patterns, compiled.sync.when, strict=True):
         lines.append(f"    {pattern.action.qualname} ({describe_pattern(inputs)}) : ({describe_pattern(outputs)})")
@@ -100,5 +100,7 @@ def describe_routes(coverages: Iterable[Coverage]) -> str:
             lines += [f"        {code}: {', '.join(syncs)}" for code, syncs in coverage.codes.items()]
         if coverage.conditional:
             lines.append(f"    conditional (a where or literals): {', '.join(sorted(coverage.conditional))}")
+        if coverage.cut:
+            lines.append(f"    walked no further (a cycle, or too long a flow): {', '.join(sorted(coverage.cut))}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

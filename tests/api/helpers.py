@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from app.concepts.throttling import Throttling
 from app.database import Client
 from app.engine import Engine
+from app.server.services import Services
+from app.settings import Settings
 
 USERS = "UserAuthentication.users"
 SESSIONS = "Sessioning.sessions"
@@ -51,22 +55,59 @@ mutation Change($old: String!, $new: String!) {
 
 ME = "{ me { id username } }"
 
+USERNAME = "query Name($user: ID!) { usernameById(user: $user) }"
+
+
+@asynccontextmanager
+async def served(
+    app: Starlette, base_url: str = "http://test", *, raise_app_exceptions: bool = True
+) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+    """The app with its lifespan started, and a client calling it as a server would (each
+    request gets its own copy of the lifespan's state, as uvicorn gives it). Without
+    `raise_app_exceptions`, a crash is a 500, as in production."""
+    async with app.router.lifespan_context(app) as state:
+
+        async def server(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] in ("http", "websocket"):
+                scope["state"] = dict(state or {})
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=server, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
+            yield (state or {})["services"], http
+
+
+def settings_for(database_url: str, db_name: str, **overrides: Any) -> Settings:
+    """The settings of an app under test: this test's database, a random key, cheap hashing."""
+    values: dict[str, Any] = {
+        "mongodb_url": database_url,
+        "mongodb_db": db_name,
+        "jwt_secret": secrets.token_urlsafe(36),  # 48 characters
+        "argon2_memory_kib": 1024,
+        "argon2_time_cost": 1,
+        "log_level": "INFO",
+        "requesting_journal": "all",  # tests read the journal
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
 
 @dataclass
 class Api:
     app: Starlette
+    services: Services
     http: httpx.AsyncClient
     mongo: Client
     db_name: str
 
     @property
     def engine(self) -> Engine:
-        engine: Engine = self.app.state.engine
-        return engine
+        return self.services.engine
 
     @property
     def throttling(self) -> Throttling:
-        concept: Throttling = self.app.state.engine.concepts["Throttling"]
+        concept = self.engine.concepts["Throttling"]
+        assert isinstance(concept, Throttling)
         return concept
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
@@ -111,7 +152,7 @@ class Api:
 
     async def flush(self) -> None:
         """Write the request journal now (it is written behind the responses)."""
-        journal = self.app.state.services.journal
+        journal = self.services.journal
         if journal is not None:
             await journal.flush()
 

@@ -1,4 +1,4 @@
-"""GraphQL changePassword and deleteAccount, end to end over HTTP (api.md)."""
+"""GraphQL changePassword and deleteAccount, end to end over HTTP."""
 
 from __future__ import annotations
 

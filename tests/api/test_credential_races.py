@@ -1,5 +1,5 @@
 """Sessions never outlive the credentials they were made with, whatever the
-interleaving (api.md, Rules), over HTTP: a login that raced a password change or an
+interleaving, over HTTP: a login that raced a password change or an
 account deletion leaves no valid session; of concurrent password changes exactly one
 wins and keeps its session; `me` with a session whose user is gone is null.
 

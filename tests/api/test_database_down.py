@@ -12,8 +12,7 @@ import pytest
 from app.database import MEMORY, EmbeddedDatabase
 from app.server.application import create_app
 
-from .conftest import settings_for
-from .helpers import REGISTER, assert_gql_error
+from .helpers import REGISTER, assert_gql_error, served, settings_for
 
 VARIABLES = {"username": "alice", "password": "correct horse"}
 
@@ -24,10 +23,7 @@ async def lost_database(db_name: str) -> AsyncIterator[tuple[httpx.AsyncClient, 
     database = EmbeddedDatabase(MEMORY).start()
     try:
         app = create_app(settings_for(database.url, db_name))
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-        ):
+        async with served(app) as (_, http):
             body = (await http.post("/graphql", json={"query": REGISTER, "variables": VARIABLES})).json()
             token = body["data"]["register"]["session"]
             database.stop()

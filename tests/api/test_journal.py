@@ -9,9 +9,9 @@ import pytest
 from bson import json_util
 
 from app.api.journal import FailureSampler
+from tests.api.helpers import USERNAME
 
 from .helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, REQUESTS, SESSIONS, Api, StartApi
-from .test_users import USERNAME
 
 PASSWORD, NEW_PASSWORD, WRONG_PASSWORD = "first Pa55word", "second Pa55word", "wrong Pa55word"
 
@@ -69,7 +69,7 @@ async def test_the_requests_kept_under_each_setting(
         await traffic(api)
 
         assert await kept(api) == expected
-        assert (api.app.state.services.journal is None) == (setting == "off")
+        assert (api.services.journal is None) == (setting == "off")
 
 
 async def test_the_default_keeps_writes_and_failures_and_a_sample_of_reads(start_api: StartApi) -> None:
@@ -86,7 +86,7 @@ async def test_the_default_keeps_writes_and_failures_and_a_sample_of_reads(start
             ("/UserAuthentication/register", "OK"),
             ("/UserAuthentication/_getUsernameById", "UNAUTHENTICATED"),
         ]
-        assert api.app.state.services.journal.policy.sample_queries == 0.01
+        assert api.services.journal.policy.sample_queries == 0.01
 
 
 async def test_a_read_that_marks_its_session_used_is_still_a_read(start_api: StartApi) -> None:
@@ -192,4 +192,4 @@ async def test_under_default_a_failure_is_kept_per_address_and_under_all_every_o
 
 def monkeypatch_burst(api: Api, burst: int) -> None:
     """This app's sampler with a smaller burst (its bucket is made on the first failure)."""
-    api.app.state.services.journal.failures.BURST = burst
+    api.services.journal.failures.BURST = burst

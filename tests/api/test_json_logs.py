@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from app.database import free_port
+from tests.launched import launcher_env, wait_until_healthy
 
 from .helpers import REGISTER
-from .test_launcher import launcher_env, wait_until_healthy
 
 PASSWORD = "correct horse logged"
 

@@ -4,12 +4,10 @@ database itself, serves the API, and on SIGTERM stops both."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,41 +20,11 @@ from pymongo.errors import OperationFailure
 
 from app.database import free_port
 from app.database.credentials import Credentials
-from app.settings import Settings
+from tests.launched import child_cmdline, launcher_env, wait_until_healthy
 
 from .helpers import REGISTER
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP = 40.0
 SHUTDOWN = 15.0
-
-
-def launcher_env(port: int, data_dir: Path) -> dict[str, str]:
-    """This environment without any of the app's settings, then just ours."""
-    settings = {name.upper() for name in Settings.model_fields}
-    env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
-    env.update(
-        PORT=str(port),
-        DATA_DIR=str(data_dir),
-        ARGON2_MEMORY_KIB="1024",
-        ARGON2_TIME_COST="1",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"python -m app exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"/healthz did not answer within {STARTUP} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @dataclass
@@ -128,12 +96,6 @@ def unsigned_read(log: Path) -> str:
         except OperationFailure as error:
             return str(error.details.get("codeName") if error.details else error.code)
     return "served"
-
-
-def child_cmdline(child: psutil.Process) -> list[str]:
-    with contextlib.suppress(psutil.Error):
-        return [str(part) for part in child.cmdline()]
-    return []
 
 
 @pytest.mark.launcher

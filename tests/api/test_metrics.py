@@ -11,9 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.database import free_port
+from tests.launched import launcher_env, wait_until_healthy
 
 from .helpers import ME, Api, StartApi
-from .test_launcher import launcher_env, wait_until_healthy
 
 PASSWORD = "correct horse metrics"
 

@@ -123,7 +123,7 @@ async def test_a_register_is_one_span_tree_continuing_the_callers_trace(
             headers={"traceparent": f"00-{TRACE_ID}-{CALLER_SPAN}-01"},
         )
         token = response.json()["data"]["register"]["session"]
-        flow = api.app.state.engine.recent[-1].id
+        flow = api.engine.recent[-1].id
     # Leaving the app flushed its spans to the receiver.
 
     print(receiver.tree())

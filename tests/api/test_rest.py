@@ -1,4 +1,4 @@
-"""The seeds' REST protocol, `POST /api/<path>`: every row of api.md's table, its
+"""The TypeScript version's REST protocol, `POST /api/<path>`: every row of the README's table, its
 errors and their statuses, and bodies rejected before any action runs."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sessions a user can see and control (api.md): `sessions`, `revokeSession`,
+"""Sessions a user can see and control: `sessions`, `revokeSession`,
 `logoutEverywhere` over GraphQL, and `/Sessioning/...` over REST."""
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def touches(api: Api) -> list[bool]:
     """What each `Sessioning.touch` in the engine's recent flows answered."""
     return [
         record.output["touched"]  # type: ignore[index]
-        for flow in api.app.state.engine.recent
+        for flow in api.engine.recent
         for record in flow.records
         if record.action.qualname == "Sessioning.touch"
     ]
@@ -153,7 +153,7 @@ async def test_concurrent_requests_of_a_stale_session_write_its_last_use_once(
         _, token = await api.register("alice")
         await set_last_used(api, token, datetime.now(UTC) - timedelta(minutes=5))
         GatedCollection.install(monkeypatch, Session, "update_one", parties=n)
-        api.app.state.engine.concepts["Sessioning"].clock = ticking_clock()  # no two touches share a time
+        api.engine.concepts["Sessioning"].clock = ticking_clock()  # no two touches share a time
 
         # Every request reads the stale time and fires a touch; the gate holds their writes
         # until all of them are under way.

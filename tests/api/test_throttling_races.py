@@ -1,4 +1,4 @@
-"""Throttling holds under concurrency, over HTTP (api.md, Rules): an attempt is counted
+"""Throttling holds under concurrency, over HTTP: an attempt is counted
 before its password is checked, so however many arrive at once no more than the limit
 are checked per username, per client address and (changePassword) per user; and
 registrations per address are limited.

@@ -1,4 +1,4 @@
-"""GraphQL checkUserExists, usernameById and allUsers, end to end over HTTP (api.md)."""
+"""GraphQL checkUserExists, usernameById and allUsers, end to end over HTTP."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from beanie import Document
@@ -72,19 +72,41 @@ class Held:
 class GatedCollection:
     """A document's real collection whose `method` (e.g. "delete_one") waits at a gate:
     a barrier of `parties` calls forces the interleaving in which every concurrent caller
-    has done its reads before any of them writes; a `Held` gate holds it for the test."""
+    has done its reads before any of them writes; a `Held` gate holds it for the test.
 
-    def __init__(self, collection: Any, method: str, gate: asyncio.Barrier | Held) -> None:
+    A race test that passes without its race proves nothing: every gate installed in a
+    test must be reached (by all its parties) before the test ends, or the test fails
+    (`installed`, checked by the tests' conftest)."""
+
+    installed: ClassVar[list[GatedCollection]] = []
+
+    def __init__(
+        self, collection: Any, method: str, gate: asyncio.Barrier | Held, counted: GatedCollection | None = None
+    ) -> None:
         self.collection, self.method, self.gate = collection, method, gate
+        self.counted = counted or self  # the installed one: with_options' copies count there
+        self.arrived = 0
+
+    def reached(self) -> bool:
+        if isinstance(self.gate, Held):
+            return self.gate.reached.is_set()
+        return self.arrived >= self.gate.parties
+
+    def __repr__(self) -> str:
+        parties = "a held gate" if isinstance(self.gate, Held) else f"{self.gate.parties} parties"
+        return f"{self.collection.name}.{self.method} ({parties}, reached by {self.arrived} calls)"
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.collection, name)
         if name == "with_options":  # the same collection with another write concern: still gated
-            return lambda *args, **kwargs: GatedCollection(attribute(*args, **kwargs), self.method, self.gate)
+            return lambda *args, **kwargs: GatedCollection(
+                attribute(*args, **kwargs), self.method, self.gate, self.counted
+            )
         if name != self.method:
             return attribute
 
         async def gated(*args: Any, **kwargs: Any) -> Any:
+            self.counted.arrived += 1
             async with asyncio.timeout(60):  # a guard against a hang, not a timing assertion
                 await self.gate.wait()
             return await attribute(*args, **kwargs)
@@ -100,6 +122,7 @@ class GatedCollection:
         collection = document.get_pymongo_collection()
         gated = cls(collection, method, parties if isinstance(parties, Held) else asyncio.Barrier(parties))
         monkeypatch.setattr(document, "get_pymongo_collection", classmethod(lambda _: gated))
+        cls.installed.append(gated)
 
 
 class StillClock:

@@ -178,7 +178,7 @@ def app_handler(journal: RequestJournal | None = None, timeout: float = NO_TIMEO
     """The application's own engine: every concept, every sync."""
     settings = make_settings()
     assembly = assemble(settings, discover())
-    return RequestHandler(assembly.engine, assembly.requesting, timeout=timeout, journal=journal)
+    return RequestHandler(assembly.engine, assembly.handler.requesting, timeout=timeout, journal=journal)
 
 
 def request_id(response: Any) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from app.concepts.sessioning import Session, Sessioning, TokenCodec
 
-from .helpers import OTHER_SECRET, SECRET, GatedCollection, ticking_clock
+from .helpers import OTHER_SECRET, SECRET, GatedCollection, StillClock, ticking_clock
 
 SESSIONS = "Sessioning.sessions"
 ISSUER = "concept-auth"
@@ -178,11 +178,13 @@ async def test_get_user_refuses_an_expired_token(database: Any, sessioning: Sess
 
 
 async def test_a_session_expires_after_its_ttl(database: Any) -> None:
-    sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=timedelta(seconds=2))
+    clock = StillClock(datetime.now(UTC).replace(microsecond=0))
+    sessioning = Sessioning(TokenCodec([SECRET], ISSUER), ttl=timedelta(seconds=2), clock=clock)
     out = await sessioning.create(user="u1")
+    clock.advance(timedelta(seconds=1))
     assert await user_of(sessioning, out["session"]) == "u1"
 
-    await asyncio.sleep((out["expiresAt"] - datetime.now(UTC)).total_seconds() + 0.05)
+    clock.advance(timedelta(seconds=1))  # the token's exp and the session's expiry, on the concept's clock
 
     assert await user_of(sessioning, out["session"]) is None
 

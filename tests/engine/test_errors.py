@@ -1,4 +1,4 @@
-"""Exceptions end the flow and reach the caller as FlowError (engine.md, "Requests and responses")."""
+"""Exceptions end the flow and reach the caller as FlowError."""
 
 from __future__ import annotations
 

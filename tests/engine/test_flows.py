@@ -1,4 +1,4 @@
-"""Flows: isolation, ids, memory, cost, and instrumented concept methods (engine.md)."""
+"""Flows: isolation, ids, memory, cost, and instrumented concept methods."""
 
 from __future__ import annotations
 

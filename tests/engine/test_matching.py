@@ -1,4 +1,4 @@
-"""Matching `when` patterns against the completed records of one flow (engine.md, "Matching")."""
+"""Matching `when` patterns against the completed records of one flow."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Start-up checks: a broken sync is refused with a message naming it (engine.md, "Registration checks")."""
+"""Start-up checks: a broken sync is refused with a message naming it."""
 
 from __future__ import annotations
 
@@ -261,3 +261,42 @@ def test_a_sync_without_when_patterns_is_refused() -> None:
     message = refuse(NoWhen)
     assert "NoWhen" in message
     assert "when" in message
+
+
+# -- where is a plan, declared once ---------------------------------------------------------------
+
+
+def test_a_where_written_as_a_comprehension_is_refused_naming_the_sync() -> None:
+    @sync
+    def CountEach(request, counter):
+        return Sync(
+            when=[(Requesting.request, {"path": "/count", "counter": counter}, {"request": request})],
+            where=lambda frames: [frame for frame in frames if frame[counter]],
+            then=[(Counter.increment, {"counter": counter})],
+        )
+
+    with pytest.raises(SyncDeclarationError) as refused:
+        engine_with(Requesting(), Counter(), syncs=[CountEach])
+
+    assert str(refused.value) == (
+        "sync CountEach: `where` is not a pipeline of steps: a where clause is a plan of steps, declared once "
+        "and run on each match's frames: chain steps (frames.query(...).filter(...)) instead of iterating"
+    )
+
+
+def test_a_where_that_returns_something_else_than_its_plan_is_refused() -> None:
+    @sync
+    def CountNothing(request, counter):
+        return Sync(
+            when=[(Requesting.request, {"path": "/count", "counter": counter}, {"request": request})],
+            where=lambda frames: None,
+            then=[(Counter.increment, {"counter": counter})],
+        )
+
+    with pytest.raises(SyncDeclarationError) as refused:
+        engine_with(Requesting(), Counter(), syncs=[CountNothing])
+
+    assert str(refused.value) == (
+        "sync CountNothing: `where` returned NoneType, not the plan it was given with steps chained on "
+        "(frames.query(...).filter(...))"
+    )

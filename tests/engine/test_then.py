@@ -1,4 +1,4 @@
-"""The `then` clause: actions run in order, each with its cascade, once per frame (engine.md, "then")."""
+"""The `then` clause: actions run in order, each with its cascade, once per frame."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trace levels and secrets (engine.md, "Tracing and secrets")."""
+"""Trace levels and secrets: secrets are `***` in every line."""
 
 from __future__ import annotations
 

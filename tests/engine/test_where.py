@@ -1,4 +1,4 @@
-"""The `where` clause: frames in, frames out (engine.md, "where")."""
+"""The `where` clause: a pipeline of steps over the frames of each match."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ async def test_an_operation_over_a_limit_is_refused_every_time_and_runs_nothing(
             assert words in error["message"], error
             assert error["extensions"]["code"] in ("BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED"), error
 
-        assert list(api.app.state.engine.recent) == []
+        assert list(api.engine.recent) == []
         await api.flush()
         assert await api.count(USERS) == 0
         assert await api.count(SESSIONS) == 0
@@ -104,7 +104,7 @@ async def test_a_mutation_posted_as_a_simple_browser_request_is_not_executed(
     response = await api.http.post("/graphql", **kwargs)
 
     assert 400 <= response.status_code < 500, response.text
-    assert list(api.app.state.engine.recent) == []
+    assert list(api.engine.recent) == []
     assert await api.count(USERS) == 0
 
 

@@ -22,8 +22,7 @@ from pymongo import AsyncMongoClient
 
 from app.database import EmbeddedDatabase
 from app.server.application import create_app
-from tests.api.conftest import settings_for
-from tests.api.helpers import AUTHENTICATE, REGISTER, USERS
+from tests.api.helpers import AUTHENTICATE, REGISTER, USERS, served, settings_for
 
 RECOVERY_ATTEMPTS = 100  # `me` tried this often (0.1 s apart) once the database is back
 ALICE = {"username": "alice", "password": "correct horse"}
@@ -52,14 +51,11 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outa
     try:
         port = urlsplit(database.url).port
         app = create_app(settings_for(database.url, name))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
+        async with served(app, "http://t", raise_app_exceptions=False) as (services, http):
             registered = (await gql(http, REGISTER, ALICE)).json()["data"]["register"]
             outage = Outage(token=registered["session"], user=registered["user"]["id"])
-            await app.state.services.journal.flush()
+            assert services.journal is not None
+            await services.journal.flush()
 
             database.stop()
             # Together, as clients' requests arrive: some find pooled connections to the dead server.

@@ -15,9 +15,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD
-
-from .conftest import AppProcess, running_apps
-from .test_embedded_supervision import database_process
+from tests.launched import AppProcess, database_process, running_apps
 
 pytestmark = pytest.mark.launcher
 

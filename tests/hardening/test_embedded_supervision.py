@@ -17,14 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import psutil
 import pytest
 from pymongo import MongoClient
 
 from app.database.credentials import Credentials
 from tests.api.helpers import AUTHENTICATE, REGISTER
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, database_process, running_apps
 
 pytestmark = pytest.mark.launcher
 
@@ -44,15 +42,6 @@ class Supervised:
     me_down: dict[str, object] = field(default_factory=dict)
     health_up: int | None = None
     me_up: dict[str, object] = field(default_factory=dict)
-
-
-def database_process(app: AppProcess) -> psutil.Process:
-    [daemon] = [
-        child
-        for child in psutil.Process(app.process.pid).children(recursive=True)
-        if "secantus" in " ".join(child.cmdline()).lower()
-    ]
-    return daemon
 
 
 def database_port(app: AppProcess) -> int:

@@ -16,8 +16,7 @@ from pymongo import MongoClient
 
 from app.api.journal import FailureSampler
 from tests.api.helpers import AUTHENTICATE, REQUESTS, SESSIONS
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

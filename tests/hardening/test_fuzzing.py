@@ -26,9 +26,7 @@ from schemathesis.generation.case import Case
 from schemathesis.specs.graphql.schemas import GraphQLSchema
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.api.test_launcher import ROOT
-
-from .conftest import AppProcess, running_apps
+from tests.launched import ROOT, AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

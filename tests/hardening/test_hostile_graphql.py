@@ -40,14 +40,14 @@ async def test_a_variable_of_the_wrong_type_is_bad_user_input_and_runs_nothing(
     api: Api, query: str, variables: dict[str, Any]
 ) -> None:
     _, token = await api.register("alice")
-    flows = [flow.id for flow in api.app.state.engine.recent]
+    flows = [flow.id for flow in api.engine.recent]
 
     response = await api.gql_response(query, variables, token)
 
     assert response.status_code in (200, 400), response.text
     error = assert_gql_error(response.json(), "BAD_USER_INPUT")
     assert error["message"] != "Internal server error.", error
-    assert [flow.id for flow in api.app.state.engine.recent] == flows
+    assert [flow.id for flow in api.engine.recent] == flows
     assert await api.count(USERS) == 1
     assert await api.count(SESSIONS) == 1
 
@@ -71,7 +71,7 @@ async def test_deeply_nested_json_is_answered_as_json_that_cannot_be_parsed(api:
 
     assert truncated.status_code == 400, truncated.text
     assert (deep.status_code, deep.text) == (truncated.status_code, truncated.text)
-    assert list(api.app.state.engine.recent) == []
+    assert list(api.engine.recent) == []
 
 
 @pytest.mark.parametrize(
@@ -134,10 +134,10 @@ async def test_an_operator_as_any_routes_argument_is_bad_user_input_and_runs_not
     api: Api, operation: str, variables: dict[str, Any]
 ) -> None:
     _, token = await api.register("alice")
-    flows = [flow.id for flow in api.app.state.engine.recent]
+    flows = [flow.id for flow in api.engine.recent]
 
     response = await api.gql_response(operation, variables, token)
 
     assert response.status_code in (200, 400), response.text
     assert_gql_error(response.json(), "BAD_USER_INPUT")
-    assert [flow.id for flow in api.app.state.engine.recent] == flows
+    assert [flow.id for flow in api.engine.recent] == flows

@@ -1,4 +1,4 @@
-"""Hostile REST bodies: every path of the seeds' protocol, every field, given what a
+"""Hostile REST bodies: every path of the REST protocol, every field, given what a
 client should never send. Each is answered 400 (413 over the body limit) before any
 action runs: no new flow in the engine, no user, session or request stored.
 
@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from app.api.endpoint import GraphQLEndpoint
@@ -25,8 +24,7 @@ from app.protocol.bounds import MAX_CLIENT_TEXT
 from app.protocol.routes import ID
 from app.server.application import create_app
 from app.settings import Settings
-from tests.api.conftest import settings_for
-from tests.api.helpers import REQUESTS, SESSIONS, USERS, Api
+from tests.api.helpers import REQUESTS, SESSIONS, USERS, Api, served, settings_for
 from tests.assembled import routes
 
 THROTTLED = Count.Settings.name
@@ -46,13 +44,9 @@ class Alice:
 async def module_api(database_url: str, mongo_client: Client) -> AsyncIterator[Api]:
     name = f"hostile_{uuid.uuid4().hex}"
     app = create_app(settings_for(database_url, name))
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a crash is a 500, as in production
     try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
-            yield Api(app, http, mongo_client, name)
+        async with served(app, "http://t", raise_app_exceptions=False) as (services, http):
+            yield Api(app, services, http, mongo_client, name)
     finally:
         await mongo_client.drop_database(name)
 
@@ -87,7 +81,7 @@ async def snapshot(api: Api) -> tuple[list[str], dict[str, int]]:
     """The flows the engine has seen and the documents stored, to compare after a request."""
     await api.flush()
     counts = {collection: await api.count(collection) for collection in COLLECTIONS}
-    return [flow.id for flow in api.app.state.engine.recent], counts
+    return [flow.id for flow in api.engine.recent], counts
 
 
 async def assert_rejected_before_any_action(api: Api, content: bytes, path: str, status: int = 400) -> None:
@@ -312,8 +306,7 @@ async def test_an_unexpected_exception_is_a_500_in_the_apis_shape_with_the_usual
 
     monkeypatch.setattr(owner, method, crash)
     app = create_app(settings_for(database_url, db_name))
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with served(app, "http://t", raise_app_exceptions=False) as (_, http):
         response = await http.post(
             path, json={"session": "x"} if path.startswith("/api") else {"query": "{ me { id } }"}
         )

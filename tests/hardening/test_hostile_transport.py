@@ -28,8 +28,7 @@ import pytest
 
 from app.server.http import BODY_PROGRESS
 from tests.api.helpers import REGISTER
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

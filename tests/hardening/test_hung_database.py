@@ -21,8 +21,7 @@ import pytest
 
 from app.database import EmbeddedDatabase
 from tests.api.helpers import REGISTER
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

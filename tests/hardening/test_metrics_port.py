@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from app.database import free_port
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

@@ -16,10 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from app.database import free_port
 from app.settings import Settings
-from tests.api.test_launcher import free_port, launcher_env
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, launcher_env, running_apps
 
 pytestmark = pytest.mark.launcher
 

@@ -14,8 +14,7 @@ import pytest
 
 import app.server.application
 from app.protocol import codes
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 EXAMPLES = [block for block in re.findall(r"```sh\n(.*?)```", README, re.S) if "$SESSION" in block]

@@ -16,8 +16,7 @@ import jwt
 import pytest
 
 from app.concepts.sessioning.tokens import ALGORITHM
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.api.test_launcher import child_cmdline
-
-from .conftest import running_apps
+from tests.launched import child_cmdline, running_apps
 
 GONE = 10.0  # seconds the database gets to follow the app
 

@@ -39,8 +39,7 @@ from pymongo import MongoClient
 from app.database import MEMORY, EmbeddedDatabase
 from tests.api.helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, SESSIONS, USERS
 from tests.database.wire import Command, WireProxy
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

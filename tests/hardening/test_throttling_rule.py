@@ -85,7 +85,7 @@ async def test_a_rate_limited_attempt_does_not_verify_the_password(
 
         assert codes == ["RATE_LIMITED"] * 3
         assert verified == []
-        actions = {record.action.qualname for flow in list(api.app.state.engine.recent)[-3:] for record in flow.records}
+        actions = {record.action.qualname for flow in list(api.engine.recent)[-3:] for record in flow.records}
         assert "UserAuthentication.authenticate" not in actions, actions
 
 

@@ -20,8 +20,7 @@ from app.concepts.throttling import Count
 from app.protocol.bounds import MAX_CLIENT_TEXT, MAX_LOGGED_NAME
 from app.server.http import MAX_HEAD_BYTES
 from tests.api.helpers import AUTHENTICATE, REGISTER, REQUESTS, USERS
-
-from .conftest import AppProcess, running_apps
+from tests.launched import AppProcess, running_apps
 
 pytestmark = pytest.mark.launcher
 

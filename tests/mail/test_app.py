@@ -9,15 +9,16 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from app.concepts.mailing import Mailing, MailObserver, Sender
 from app.server.application import create_app
-from tests.api.conftest import settings_for
+from app.server.services import Services
+from tests.api.helpers import served, settings_for
 
 from .conftest import FROM, RESET_URL, VERIFY_URL
 from .smtp import Inbox
@@ -29,7 +30,7 @@ KEY = secrets.token_urlsafe(48)
 
 
 @asynccontextmanager
-async def running_app(database_url: str, db_name: str, **overrides: Any) -> AsyncIterator[Starlette]:
+async def running_app(database_url: str, db_name: str, **overrides: Any) -> AsyncIterator[Running]:
     settings = settings_for(
         database_url,
         db_name,
@@ -39,18 +40,21 @@ async def running_app(database_url: str, db_name: str, **overrides: Any) -> Asyn
         reset_password_url=RESET_URL,
         **overrides,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app
+    async with served(create_app(settings)) as (services, http):
+        yield Running(services, http)
 
 
-def mailing_of(app: Starlette) -> Mailing:
-    mailing = app.state.engine.concepts["Mailing"]
-    assert isinstance(mailing, Mailing)
-    return mailing
+@dataclass
+class Running:
+    services: Services
+    http: httpx.AsyncClient
 
 
-async def queue(app: Starlette, to: str = "ada@example.com") -> str:
+def mailing_of(app: Running) -> Mailing:
+    return app.services.assembly.mailing
+
+
+async def queue(app: Running, to: str = "ada@example.com") -> str:
     out = await mailing_of(app).queue(to=to, template="reset-password", token=TOKEN, username="ada")
     assert "mail" in out, out
     return str(out["mail"])
@@ -60,12 +64,12 @@ class Watch:
     """Between an app's sender and its observer (the app's metrics): what it finished, and a
     way to wait for it."""
 
-    def __init__(self, *apps: Starlette) -> None:
+    def __init__(self, *apps: Running) -> None:
         self.finished: list[str] = []
         self.changed = asyncio.Event()
         self.inner: list[MailObserver | None] = []
         for app in apps:
-            sender = app.state.services.sender
+            sender = app.services.sender
             assert isinstance(sender, Sender)
             self.inner.append(sender.observer)
             sender.observer = self.forwarding(sender.observer)
@@ -101,8 +105,7 @@ async def test_the_app_sends_a_queued_mail_at_once_and_counts_it(
         watch = Watch(app)
         mail = await queue(app)
         await watch.sent(1)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            metrics = (await http.get("/metrics")).text
+        metrics = (await app.http.get("/metrics")).text
 
     [received] = inbox.received
     assert received.message["Message-ID"] == f"<{mail}@example.com>"

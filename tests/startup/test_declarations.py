@@ -8,12 +8,13 @@ import textwrap
 import pytest
 from graphql import GraphQLEnumType
 
-from app.concepts import ConceptDeclarationError, packages
+from app.concepts import ConceptDeclarationError, create_all, packages
 from app.concepts.outputs import error
 from app.parts import discover
 from app.protocol import codes
 from app.protocol.codes import Code
 from tests import assembled
+from tests.concepts.helpers import make_settings
 from tests.throwaway import Throwaway
 
 
@@ -52,7 +53,7 @@ NOTES = """
 
     DOCUMENTS = {documents}
 
-    def create(settings):
+    def create():
         return object()
 """
 
@@ -84,3 +85,31 @@ def test_every_module_under_syncs_routes_and_graphql_is_found() -> None:
     assert "RegisterRequest" in {s.name for s in parts.syncs}
     assert "/UserAuthentication/register" in {route.path for route in parts.routes}
     assert "app.api.graphql.access.signed_in" in {presenter.name for presenter in parts.presenters}
+
+
+def test_a_concept_gets_its_view_of_the_settings_and_a_view_of_a_setting_that_does_not_exist_is_refused(
+    throwaway: Throwaway,
+) -> None:
+    viewing = """
+from app.settings import SettingsView
+
+DOCUMENTS = []
+
+class Needs(SettingsView):
+    session_ttl: int
+    {extra}
+
+def create(settings: Needs):
+    return settings
+"""
+    name = throwaway.package("app.concepts", {"__init__.py": viewing.format(extra="")})
+    made = dict(zip([p.__name__ for p in packages()], create_all(make_settings(session_ttl=60)), strict=True))
+    assert made[name].model_dump() == {"session_ttl": 60}  # only what it declared
+
+    throwaway.forget()
+    name = throwaway.package("app.concepts", {"__init__.py": viewing.format(extra="session_tll: int")})
+    with pytest.raises(ConceptDeclarationError) as refused:
+        create_all(make_settings())
+    assert str(refused.value) == (
+        f"concept package {name}: its Needs reads session_tll, which Settings does not have (or has with another type)"
+    )

@@ -342,7 +342,7 @@ def test_an_action_whose_outcome_no_sync_follows(newcomer: Newcomer) -> None:
 
 
 def test_an_error_variant_no_sync_answers(newcomer: Newcomer) -> None:
-    """The seeds' worst bug: the success is answered, the failure is not."""
+    """The classic bug: the success is answered, the failure is not."""
     message = newcomer.refusal(
         routes=FORGET_ROUTE,
         syncs=FORGET_REQUEST
@@ -406,7 +406,7 @@ class Vault:
 
 DOCUMENTS = []
 
-def create(settings):
+def create():
     return Vault()
 """
 

@@ -1,4 +1,4 @@
-"""The trace of a request (issue 6, "The trace of a request"): with DEBUG_FLOWS, each
+"""The trace of a request: with DEBUG_FLOWS, each
 GraphQL response's `extensions.flow`, each REST response's X-Flow-Id, the recent
 flows at /flows; without it, none of them. Secrets show as `***`; every access-log
 line carries the flow id."""
@@ -153,7 +153,7 @@ async def test_without_debug_flows_nothing_shows_a_flow(start_api: StartApi) -> 
     async with start_api() as api:
         body = await register(api, "ada")
         response = await rest_register(api, "grace")
-        flow_id = api.app.state.engine.recent[-1].id
+        flow_id = api.engine.recent[-1].id
         listed = await api.http.get("/flows")
         shown = await api.http.get(f"/flows/{flow_id}")
     assert "flow" not in body.get("extensions", {})
@@ -202,9 +202,9 @@ async def test_every_access_log_line_carries_the_flow_id(
     caplog.set_level(logging.INFO, logger="app.access")
     async with start_api(debug_flows=debug_flows) as api:
         await api.me(None)
-        graphql_flow = api.app.state.engine.recent[-1].id
+        graphql_flow = api.engine.recent[-1].id
         await rest_register(api, "ada")
-        rest_flow = api.app.state.engine.recent[-1].id
+        rest_flow = api.engine.recent[-1].id
     [graphql] = access_lines(caplog, "/graphql")
     [rest] = access_lines(caplog, "/api/UserAuthentication/register")
     assert " /graphql 200 " in graphql  # an anonymous operation: no name to show

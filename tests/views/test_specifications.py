@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Engine, Frame, Frames, Sync, Var, sync
+from app.engine import Engine, Frame, Plan, Sync, Var, sync
 from app.views.specs import markdown, specification, wiring_diagram
 from tests.engine.concepts import Comment, Counter, Notification, Post, Requesting, engine_with
 
@@ -97,7 +97,7 @@ def test_each_kind_of_where_step_prints_as_the_notation_writes_it() -> None:
 # -- A where the engine cannot describe step by step: its docstring ---------------------
 
 
-def only_visible_counters(frames: Frames) -> Frames:
+def only_visible_counters(frames: Plan) -> Plan:
     """only the counters the caller may see"""
     return frames
 

@@ -1,4 +1,4 @@
-"""The wiring diagram (issue 6, "The wiring diagram"): a Mermaid flowchart with one
+"""The wiring diagram: a Mermaid flowchart with one
 node per concept action, grouped by concept, and one edge per (sync, when action,
 then action), labelled with the sync's name."""
 

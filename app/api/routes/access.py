@@ -1,4 +1,4 @@
-"""Getting in and out: register, authenticate (and the seeds' /login), log out, and
+"""Getting in and out: register, authenticate (and /login, its alias), log out, and
 who the session's user is."""
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 from beanie import Document
 
-from app.settings import Settings
-
 from .addresses import MAX_LENGTH, Address, parse
 from .concept import EmailAddresses
 from .documents import EmailAddress
@@ -9,7 +7,7 @@ from .documents import EmailAddress
 DOCUMENTS: list[type[Document]] = [EmailAddress]
 
 
-def create(settings: Settings) -> EmailAddresses:
+def create() -> EmailAddresses:
     return EmailAddresses()
 
 

@@ -1,13 +1,11 @@
 from beanie import Document
 
-from app.settings import Settings
-
 from .concept import Gating
 
 DOCUMENTS: list[type[Document]] = []
 
 
-def create(settings: Settings) -> Gating:
+def create() -> Gating:
     return Gating()
 
 

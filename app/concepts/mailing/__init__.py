@@ -5,13 +5,15 @@ from __future__ import annotations
 import ssl
 from datetime import timedelta
 from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import quote
 
 from beanie import Document
+from pydantic import SecretStr
 
 from app.keys import jwt_secrets
 from app.sealing import Sealer
-from app.settings import Settings
+from app.settings import Settings, SettingsView
 
 from .concept import INVALID_MAIL, MAIL_UNAVAILABLE, Delivery, Mailing
 from .documents import Mail
@@ -33,7 +35,22 @@ _TRY_IN_GRAPHIQL = {
 }
 
 
-def graphiql_link(settings: Settings, template: str) -> str:
+class MailingSettings(SettingsView):
+    jwt_secret: SecretStr | None
+    jwt_secret_previous: SecretStr | None
+    data_dir: Path
+    host: str
+    port: int
+    smtp_url: SecretStr | None
+    production: bool
+    mail_templates: Path | None
+    verify_email_url: str | None
+    reset_password_url: str | None
+    verify_email_ttl: int
+    reset_password_ttl: int
+
+
+def graphiql_link(settings: MailingSettings, template: str) -> str:
     """The development default of a link: this server's GraphiQL with the mutation that
     takes the token typed in, ready to run."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
@@ -55,7 +72,7 @@ def lasting(seconds: int) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def templates(settings: Settings) -> dict[str, MailTemplate]:
+def templates(settings: MailingSettings) -> dict[str, MailTemplate]:
     """Every mail the syncs may queue, with the values they give it (read once, checked at start-up)."""
 
     def mail(name: str, link: str | None, lifetime: int) -> MailTemplate:
@@ -73,13 +90,13 @@ def templates(settings: Settings) -> dict[str, MailTemplate]:
     }
 
 
-def delivery(settings: Settings) -> Delivery:
+def delivery(settings: MailingSettings) -> Delivery:
     if settings.smtp_url is not None:
         return "smtp"
     return "off" if settings.production else "log"
 
 
-def create(settings: Settings) -> Mailing:
+def create(settings: MailingSettings) -> Mailing:
     sealer = Sealer.for_purpose(jwt_secrets(settings), "mail tokens")
     return Mailing(templates(settings), sealer, delivery(settings))
 
@@ -92,13 +109,24 @@ def transport(settings: Settings, tls_context: ssl.SSLContext | None = None) -> 
     return None if settings.production else LogTransport()
 
 
-def sender_for(settings: Settings, mailing: Mailing, tls_context: ssl.SSLContext | None = None) -> Sender | None:
+def sender_for(
+    settings: Settings,
+    mailing: Mailing,
+    tls_context: ssl.SSLContext | None = None,
+    observer: MailObserver | None = None,
+) -> Sender | None:
     """The sender of this process (None when mail is off); `start()` runs it."""
     found = transport(settings, tls_context)
     if found is None:
         return None
     composer = Composer(mailing.templates, mailing.sealer, settings.mail_from)
-    return Sender(composer, found, give_up_after=timedelta(seconds=settings.mail_give_up_after), wake=mailing.queued)
+    return Sender(
+        composer,
+        found,
+        give_up_after=timedelta(seconds=settings.mail_give_up_after),
+        wake=mailing.queued,
+        observer=observer,
+    )
 
 
 __all__ = [

@@ -64,6 +64,7 @@ class Sender:
         clock: Callable[[], datetime] = _utc_now,
         wake: asyncio.Event | None = None,
         jitter: Callable[[], float] = random.random,
+        observer: MailObserver | None = None,
     ) -> None:
         self.composer = composer
         self.transport = transport
@@ -71,7 +72,7 @@ class Sender:
         self.clock = clock
         self.wake = wake or asyncio.Event()
         self.jitter = jitter
-        self.observer: MailObserver | None = None
+        self.observer = observer
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from beanie import Document
 
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .concept import OneTimeTokens
 from .documents import OneTimeToken
@@ -13,7 +13,12 @@ VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"
 
 
-def lifetimes(settings: Settings) -> dict[str, timedelta]:
+class OneTimeTokensSettings(SettingsView):
+    verify_email_ttl: int
+    reset_password_ttl: int
+
+
+def lifetimes(settings: OneTimeTokensSettings) -> dict[str, timedelta]:
     """Every purpose tokens are issued for, with how long its tokens last."""
     return {
         VERIFY_EMAIL: timedelta(seconds=settings.verify_email_ttl),
@@ -21,7 +26,7 @@ def lifetimes(settings: Settings) -> dict[str, timedelta]:
     }
 
 
-def create(settings: Settings) -> OneTimeTokens:
+def create(settings: OneTimeTokensSettings) -> OneTimeTokens:
     return OneTimeTokens(lifetimes(settings))
 
 

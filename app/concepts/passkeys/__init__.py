@@ -1,6 +1,6 @@
 from beanie import Document
 
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .ceremonies import CEREMONY_TIME, RelyingParty
 from .concept import Passkeys
@@ -9,11 +9,17 @@ from .documents import Credential, UserHandle
 DOCUMENTS: list[type[Document]] = [Credential, UserHandle]
 
 
-def relying_party(settings: Settings) -> RelyingParty:
+class PasskeysSettings(SettingsView):
+    webauthn_rp_id: str
+    webauthn_rp_name: str
+    webauthn_accepted_origins: list[str]
+
+
+def relying_party(settings: PasskeysSettings) -> RelyingParty:
     return RelyingParty(settings.webauthn_rp_id, settings.webauthn_rp_name, tuple(settings.webauthn_accepted_origins))
 
 
-def create(settings: Settings) -> Passkeys:
+def create(settings: PasskeysSettings) -> Passkeys:
     return Passkeys(relying_party(settings))
 
 

@@ -1,6 +1,6 @@
 from beanie import Document
 
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .concept import Requesting, SecondResponse
 from .documents import RequestRecord
@@ -8,7 +8,11 @@ from .documents import RequestRecord
 DOCUMENTS: list[type[Document]] = [RequestRecord]
 
 
-def create(settings: Settings) -> Requesting:
+class RequestingSettings(SettingsView):
+    strict_responses_enabled: bool
+
+
+def create(settings: RequestingSettings) -> Requesting:
     return Requesting(strict=settings.strict_responses_enabled)
 
 

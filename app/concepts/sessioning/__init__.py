@@ -1,9 +1,11 @@
 from datetime import timedelta
+from pathlib import Path
 
 from beanie import Document
+from pydantic import SecretStr
 
 from app.keys import jwt_secrets
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .concept import Sessioning, SessionRow
 from .documents import Session
@@ -12,12 +14,21 @@ from .tokens import TokenCodec
 DOCUMENTS: list[type[Document]] = [Session]
 
 
-def signing_keys(settings: Settings) -> list[str]:
+class SessioningSettings(SettingsView):
+    jwt_secret: SecretStr | None
+    jwt_secret_previous: SecretStr | None
+    data_dir: Path
+    jwt_issuer: str
+    session_ttl: int
+    sessions_per_user: int
+
+
+def signing_keys(settings: SessioningSettings) -> list[str]:
     """The current key first, then the previous one (still accepted, never used to sign)."""
     return jwt_secrets(settings)
 
 
-def create(settings: Settings) -> Sessioning:
+def create(settings: SessioningSettings) -> Sessioning:
     return Sessioning(
         TokenCodec(signing_keys(settings), settings.jwt_issuer),
         timedelta(seconds=settings.session_ttl),

@@ -59,6 +59,8 @@ class UserRow(TypedDict):
     user: str
     id: str | None
     lastUsedAt: datetime
+    touchDue: bool
+    """It is time to `touch` it: it was last marked used TOUCH_EVERY ago or more."""
 
 
 class SessionRow(TypedDict):
@@ -148,7 +150,7 @@ class Sessioning:
         than a minute ago. One atomic update of the session found by its id, so
         concurrent touches write at most once a minute; written cheaply (not durable
         before acknowledged): a crash may set `lastUsedAt` back a little."""
-        claims = self.tokens.decode(session)
+        claims = self.tokens.decode(session, self.clock())
         if claims is None:
             return {"touched": False}
         now = self.clock()
@@ -160,7 +162,7 @@ class Sessioning:
 
     async def delete(self, session: Secret) -> DeletedOut | Annotated[Error, UNAUTHENTICATED]:
         """requires: the session is live.  effects: ends it."""
-        claims = self.tokens.decode(session)
+        claims = self.tokens.decode(session, self.clock())
         deleted = await Session.find_one(Session.id == claims["sid"]).delete() if claims else None
         if deleted is None or deleted.deleted_count == 0:
             return error(UNAUTHENTICATED, "No such session.")
@@ -184,7 +186,7 @@ class Sessioning:
         """effects: ends every session of the user, but the one `keep` names (if any)."""
         if not isinstance(user, str):
             return error(INVALID_USER, "Sessions are revoked for a user.")
-        kept = self.tokens.decode(keep) if keep is not None else None
+        kept = self.tokens.decode(keep, self.clock()) if keep is not None else None
         criteria: dict[str, object] = {"user": user}
         if kept is not None:
             criteria["_id"] = {"$ne": kept["sid"]}
@@ -192,16 +194,23 @@ class Sessioning:
         return {"user": user, "count": result.deleted_count if result else 0}
 
     async def _getUser(self, session: Secret) -> list[UserRow]:
-        """The user of a live session, its handle and when it was last used; [] for a
-        missing, bad, expired or revoked token."""
-        claims = self.tokens.decode(session)
+        """The user of a live session, its handle, when it was last used and whether it is
+        due to be marked used again; [] for a missing, bad, expired or revoked token."""
+        now = self.clock()
+        claims = self.tokens.decode(session, now)
         if claims is None:
             return []
         found = await Session.get_pymongo_collection().find_one({"_id": claims["sid"]}, _USER_ROW)
-        if found is None or found["user"] != claims["sub"] or found["expires"] <= self.clock():
+        if found is None or found["user"] != claims["sub"] or found["expires"] <= now:
             return []
+        last_used = found.get("last_used") or found["created"]
         return [
-            {"user": found["user"], "id": found.get("handle"), "lastUsedAt": found.get("last_used") or found["created"]}
+            {
+                "user": found["user"],
+                "id": found.get("handle"),
+                "lastUsedAt": last_used,
+                "touchDue": last_used <= now - self.TOUCH_EVERY,
+            }
         ]
 
     async def _getSessions(self, user: str) -> list[SessionRow]:

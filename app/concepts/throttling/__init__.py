@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from beanie import Document
 
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .concept import Limit, Throttling
 from .documents import Count
@@ -10,7 +10,14 @@ from .documents import Count
 DOCUMENTS: list[type[Document]] = [Count]
 
 
-def limits(settings: Settings) -> dict[str, Limit]:
+class ThrottlingSettings(SettingsView):
+    throttle_window: int
+    throttle_username_failures: int
+    throttle_address_failures: int
+    throttle_address_registrations: int
+
+
+def limits(settings: ThrottlingSettings) -> dict[str, Limit]:
     """What the syncs throttle (see syncs/throttling.py), by the THROTTLE_* settings."""
     window = timedelta(seconds=settings.throttle_window)
     return {
@@ -20,7 +27,7 @@ def limits(settings: Settings) -> dict[str, Limit]:
     }
 
 
-def create(settings: Settings) -> Throttling:
+def create(settings: ThrottlingSettings) -> Throttling:
     return Throttling(limits(settings))
 
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from beanie import Document
 
-from app.settings import Settings
+from app.settings import SettingsView
 
 from .concept import PAGE_SIZES, UserAuthentication, UserListRow
 from .documents import User
@@ -11,7 +11,14 @@ from .passwords import PasswordHasher
 DOCUMENTS: list[type[Document]] = [User]
 
 
-def create(settings: Settings) -> UserAuthentication:
+class UserAuthenticationSettings(SettingsView):
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    requesting_timeout: float
+
+
+def create(settings: UserAuthenticationSettings) -> UserAuthentication:
     """A change of the credentials holds them for as long as a request may take: a flow
     that has not completed its change by then has already been answered a timeout."""
     return UserAuthentication(

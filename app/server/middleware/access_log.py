@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.observability.exchange import exchange
 from app.observability.status import SeenStatus
 
 logger = logging.getLogger("app.access")
@@ -29,10 +29,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, status)
         finally:
-            state: dict[str, Any] = scope.get("state", {})
-            flows = state.get("flows") or []
+            record = exchange(scope)
+            flows, operation = record.flows, record.operation
             what = scope["path"]
-            operation = state.get("operation")
             if operation:
                 what = f"{what} {operation}"
             ms = (time.perf_counter() - started) * 1000

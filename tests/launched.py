@@ -1,36 +1,66 @@
-"""What the hardening tests share: apps run as real processes (`python -m app`), each
-on a free loopback port, and the in-process `start_api` of the API tests.
-
-Beanie binds the documents once per process, so a test that needs two apps at once
-runs them as subprocesses."""
+"""`python -m app` run as a process, as an operator runs it: its environment, waiting
+for it to answer, and apps run side by side on free loopback ports (Beanie binds the
+documents once per process, so a test that needs two apps at once runs them as
+processes)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from app.database import free_port
-from tests.api.conftest import api, start_api
+from app.settings import Settings
 from tests.api.helpers import REGISTER
-from tests.api.test_launcher import launcher_env, wait_until_healthy
 
-__all__ = ["AppProcess", "api", "running_apps", "start_api"]
-
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP = 40.0  # seconds an app gets to answer /healthz
 STOP = 10.0  # seconds an app gets to exit after SIGTERM before it is killed
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # As in tests/api, so `-m "not launcher"` leaves out every test that starts `python -m app`.
-    config.addinivalue_line("markers", "launcher: starts `python -m app` as a subprocess (slow, needs a free port)")
+def launcher_env(port: int, data_dir: Path) -> dict[str, str]:
+    """This environment without any of the app's settings, then just ours."""
+    settings = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
+    env.update(
+        PORT=str(port),
+        DATA_DIR=str(data_dir),
+        ARGON2_MEMORY_KIB="1024",
+        ARGON2_TIME_COST="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"python -m app exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/healthz did not answer within {STARTUP} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def child_cmdline(child: psutil.Process) -> list[str]:
+    with contextlib.suppress(psutil.Error):
+        return [str(part) for part in child.cmdline()]
+    return []
 
 
 @dataclass
@@ -100,3 +130,12 @@ def running_apps(directory: Path, *settings: dict[str, str]) -> Iterator[list[Ap
             except subprocess.TimeoutExpired:
                 app.process.kill()
                 app.process.wait()
+
+
+def database_process(app: AppProcess) -> psutil.Process:
+    [daemon] = [
+        child
+        for child in psutil.Process(app.process.pid).children(recursive=True)
+        if "secantus" in " ".join(child.cmdline()).lower()
+    ]
+    return daemon

@@ -1,10 +1,14 @@
-"""Frames: the `where` clause of a sync, declared as a pipeline of steps.
+"""Plan: the `where` clause of a sync, declared as a pipeline of steps.
 
-A sync's `where` is a function from Frames to Frames. It is called once, when the
-sync is registered, with an empty pipeline; the steps it chains are kept as data,
-so the engine can check and print them, and runs them on the frames of each match:
+A sync's `where` is a function from a Plan to a Plan. It is called once, when the
+sync is registered, with an empty plan, and the steps it chains are kept as data, so
+the engine can check and print them and runs them on the frames of each match:
 
     where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user})
+
+So `where` is not code run per match: it cannot loop over frames or branch on their
+values (a comprehension over the plan is refused when the sync is declared). What
+varies per frame goes in a step: `filter`, `map`, or a query.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from .vars import Frame, Var, bind, describe_pattern
 
@@ -171,16 +175,16 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-class Frames:
-    """A where pipeline: each method returns a new pipeline with one more step."""
+class Plan:
+    """A where pipeline: each method returns a new plan with one more step."""
 
     __slots__ = ("steps",)
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self.steps: tuple[Step, ...] = tuple(steps)
 
-    def _then(self, step: Step) -> Frames:
-        return Frames((*self.steps, step))
+    def _then(self, step: Step) -> Plan:
+        return Plan((*self.steps, step))
 
     def query(
         self,
@@ -190,7 +194,7 @@ class Frames:
         *,
         default: dict[str, Any] | None = None,
         into: Var | None = None,
-    ) -> Frames:
+    ) -> Plan:
         """Extend each frame with each row of `query`: `outputs` maps row keys to the
         variables they bind (a literal instead keeps only the rows with that value).
 
@@ -206,18 +210,18 @@ class Frames:
             )
         return self._then(Query(query, inputs, outputs or {}, default, into))
 
-    def without(self, query: QueryFn, inputs: dict[str, Any]) -> Frames:
+    def without(self, query: QueryFn, inputs: dict[str, Any]) -> Plan:
         """Keep the frames for which `query` returns no rows."""
         return self._then(Without(query, inputs))
 
-    def filter(self, predicate: Callable[[Frame], bool | Awaitable[bool]]) -> Frames:
+    def filter(self, predicate: Callable[[Frame], bool | Awaitable[bool]]) -> Plan:
         return self._then(Filter(predicate))
 
-    def map(self, fn: Callable[[Frame], Frame | Awaitable[Frame]], binds: Iterable[Var] = ()) -> Frames:
+    def map(self, fn: Callable[[Frame], Frame | Awaitable[Frame]], binds: Iterable[Var] = ()) -> Plan:
         """Transform each frame; `binds` names the variables `fn` adds (for the start-up checks)."""
         return self._then(Map(fn, tuple(binds)))
 
-    def collect_as(self, collected: Iterable[Var], into: Var) -> Frames:
+    def collect_as(self, collected: Iterable[Var], into: Var) -> Plan:
         return self._then(CollectAs(tuple(collected), into))
 
     async def run(self, frames: list[Frame], resolve: Resolve) -> list[Frame]:
@@ -226,6 +230,12 @@ class Frames:
                 break
             frames = await step.run(frames, resolve)
         return frames
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError(
+            "a where clause is a plan of steps, declared once and run on each match's frames: chain steps "
+            "(frames.query(...).filter(...)) instead of iterating"
+        )
 
     def binds(self) -> set[Var]:
         return {var for step in self.steps for var in step.binds}
