@@ -33,8 +33,9 @@ def outdated(version: Var, current: Var) -> Callable[[Frame], bool]:
     return check
 
 
-def stale_session(route: Route, action: Callable[..., Any]) -> Sync:
-    """The sync that takes back a session `action` led to on `route` when its credentials changed meanwhile."""
+def stale_session(route: Route, action: Callable[..., Any], *, versioned: bool = True) -> Sync:
+    """The sync that takes back a session `action` led to on `route` when its credentials
+    changed meanwhile (or, for an action that names no `version`, when its user is gone)."""
 
     @sync(name=f"{route.name}StaleSession")
     def StaleSession(request, user, version, session, current):
@@ -53,4 +54,19 @@ def stale_session(route: Route, action: Callable[..., Any]) -> Sync:
             ],
         )
 
-    return StaleSession
+    @sync(name=f"{route.name}StaleSession")
+    def UserGone(request, user, session):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (action, {}, {"user": user}),
+                (Sessioning.create, {"user": user}, {"session": session}),
+            ],
+            where=lambda frames: frames.without(UserAuthentication._getCredentials, {"user": user}),
+            then=[
+                (Sessioning.delete, {"session": session}),
+                (Requesting.respond, {"request": request, **INVALID_CREDENTIALS_ERROR}),
+            ],
+        )
+
+    return StaleSession if versioned else UserGone

@@ -1,7 +1,8 @@
 """Signing in: how a route whose action checks credentials (register, authenticate,
 /login; later a password reset, a passkey, a second factor) ends with a session.
 
-Once `action` has answered a user (and the version of their credentials), the flow
+Once `action` has answered a `user` (and, if it names one, the `version` of their
+credentials: UserAuthentication's actions do; a passkey's or a ticket's need not), the flow
 passes the session gate: guards may refuse the session (the request is answered with
 their error) or hold it (their own syncs answer). Past the gate the session is made,
 checked against the credentials as they are now (credentials.py), and the request is
@@ -10,12 +11,12 @@ session and expiry.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_type_hints
 
 from app.concepts import Gating, Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
 from app.protocol.gates import SESSION_GATE
-from app.protocol.routes import Route
+from app.protocol.routes import Route, typeddicts
 
 from .credentials import stale_session
 from .shapes import error_response
@@ -26,8 +27,11 @@ SIGNED_IN = {"user", "username", "session", "expiresAt"}
 
 
 def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
-    """The syncs that take a request for `route` from `action`'s `{user, version}` to its answer."""
+    """The syncs that take a request for `route` from `action`'s `{user}` (or `{user,
+    version}`) to its answer."""
     answered = next(keys for keys in map(set, route.outputs_keys) if keys <= SIGNED_IN)
+    outputs = [set(shape.__annotations__) for shape in typeddicts(get_type_hints(action)["return"])]
+    versioned = any("version" in keys for keys in outputs)
 
     @sync(name=f"{route.name}AsksForSession")
     def AsksForSession(request, user):
@@ -60,14 +64,15 @@ def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
     @sync(name=f"{route.name}Response")
     def Response(request, user, version, username, session, expires_at):
         given = {"user": user, "username": username, "session": session, "expiresAt": expires_at}
+        checked = {"version": version} if versioned else {}  # the credentials the session stands on
         return Sync(
             when=[
                 (Requesting.request, {"path": route.path}, {"request": request}),
-                (action, {}, {"user": user, "version": version}),
+                (action, {}, {"user": user, **checked}),
                 (Sessioning.create, {"user": user}, {"session": session, "expiresAt": expires_at}),
             ],
             where=lambda frames: frames.query(
-                UserAuthentication._getCredentials, {"user": user}, {"username": username, "version": version}
+                UserAuthentication._getCredentials, {"user": user}, {"username": username, **checked}
             ),
             then=[(Requesting.respond, {"request": request, **{k: v for k, v in given.items() if k in answered}})],
         )
@@ -77,7 +82,7 @@ def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
         CreatesSession,
         error_response(route, Gating.decide, "SessionRefused", {"gate": SESSION_GATE}),
         Response,
-        error_response(route, action),
+        *([error_response(route, action)] if any("error" in keys for keys in outputs) else []),
         error_response(route, Sessioning.create, "SessionError"),
-        stale_session(route, action),
+        stale_session(route, action, versioned=versioned),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TypedDict
@@ -26,7 +27,7 @@ from app.observability.tracing import Tracing, start_traces
 from app.parts import discover
 from app.protocol import routes as contract
 from app.protocol.codes import INTERNAL_SERVER_ERROR
-from app.settings import Settings, load_settings
+from app.settings import ConfigurationError, Settings, load_settings
 
 from . import services
 from .middleware.access_log import AccessLog
@@ -139,5 +140,12 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def app_from_environment() -> Starlette:
-    """The app of the settings in the environment: what each server process runs."""
-    return create_app(load_settings())
+    """The app of the settings in the environment: what each server process runs. A
+    setting that cannot work stops it with one line per problem, as `python -m app` does."""
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        for line in str(error).splitlines():
+            print(f"app: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings)

@@ -204,3 +204,71 @@ def test_every_route_passes_the_request_gate_and_every_sign_in_the_session_gate(
 
     assert register.gates == {"request": [], "session": []}
     assert me.gates == {"request": []}
+
+
+VOUCHING = {
+    "__init__.py": """
+from typing import TypedDict
+
+DOCUMENTS = []
+
+
+class Vouched(TypedDict):
+    user: str
+
+
+class Vouching:
+    async def vouch(self, user: str) -> Vouched:
+        return {"user": user}
+
+
+def create():
+    return Vouching()
+""",
+}
+
+VOUCH_ROUTE = """
+from app.api.routes.access import SignedIn
+from app.concepts.outputs import INVALID_CREDENTIALS
+from app.protocol.routes import ID, Input, Route
+
+VOUCH = Route("/Throwaway/vouch", Input("user", ID), output=SignedIn, errors=[INVALID_CREDENTIALS])
+"""
+
+VOUCH_SYNCS = """
+from app.concepts import Requesting
+from app.engine import Sync, sync
+from syncs.signing_in import signs_in
+
+from {concept} import Vouching
+from {routes} import VOUCH
+
+
+@sync
+def VouchRequest(request, user):
+    return Sync(
+        when=[(Requesting.request, {{"path": VOUCH.path, "user": user}}, {{"request": request}})],
+        then=[(Vouching.vouch, {{"user": user}})],
+    )
+
+
+VouchSignsIn = signs_in(VOUCH, Vouching.vouch)
+"""
+
+
+async def test_a_sign_in_whose_action_names_no_credentials_version_signs_in_and_checks_the_user_exists(
+    start_api: StartApi, throwaway: Throwaway
+) -> None:
+    """A passkey or a ticket answers a user, not a password's version: signs_in checks the user still exists."""
+    concept = throwaway.package("app.concepts", VOUCHING)
+    routes = throwaway.module("app.api.routes", VOUCH_ROUTE)
+    throwaway.module("syncs", VOUCH_SYNCS.format(concept=concept, routes=routes))
+    async with start_api() as api:
+        alice, _ = await api.register("alice")
+
+        vouched = await api.rest("/Throwaway/vouch", {"user": alice})
+        nobody = await api.rest("/Throwaway/vouch", {"user": "5f0000000000000000000000"})
+
+        assert vouched.json()["username"] == "alice" and await api.me(vouched.json()["session"]) is not None
+        assert (nobody.status_code, nobody.json()["code"]) == (400, "INVALID_CREDENTIALS")
+        assert await api.count(SESSIONS, {"user": "5f0000000000000000000000"}) == 0
