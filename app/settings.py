@@ -182,6 +182,13 @@ class Settings(BaseSettings):
     """Seconds a session (and its tokens) lasts."""
     sessions_per_user: PositiveInt = 100
     """Live sessions one user may have: a new session beyond ends their least recently used one."""
+    session_cache: bool = True
+    """Keep the sessions and usernames requests use in each process's memory, coherent through
+    the database's change stream: a session revoked anywhere is refused everywhere within
+    100 ms (app.database.changes). `false`: every request reads them from the database."""
+    session_cache_size: PositiveInt = 10_000
+    """Sessions (and as many usernames, and tokens) one process keeps at most; the least
+    recently used go first."""
 
     # --- Requests -----------------------------------------------------------------
     requesting_timeout: PositiveFloat = 10.0

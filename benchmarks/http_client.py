@@ -3,7 +3,7 @@
 The load generator shares the machine's two cores with the server and the database;
 a general-purpose client (httpx) spends more CPU per request than the server under
 test. This one sends prebuilt requests over persistent connections and reads
-Content-Length responses: just enough for JSON POSTs to our own server.
+Content-Length responses: just enough for JSON APIs on loopback.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 
 class Connection:
@@ -25,11 +25,28 @@ class Connection:
         return cls(reader, writer, parts.netloc)
 
     async def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        payload = json.dumps(body).encode()
-        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}", "Content-Type: application/json"]
+        return await self.request("POST", path, json.dumps(body).encode(), "application/json", headers)
+
+    async def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, Any]:
+        return await self.request("POST", path, urlencode(fields).encode(), "application/x-www-form-urlencoded")
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        return await self.request("GET", path, None, None, headers)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        payload: bytes | None,
+        content_type: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """One request; its status and its JSON body (None if it has none)."""
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
+        if payload is not None:
+            head += [f"Content-Type: {content_type}", f"Content-Length: {len(payload)}"]
         head += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        head.append(f"Content-Length: {len(payload)}")
-        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + (payload or b""))
         status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0

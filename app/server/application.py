@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -70,6 +71,15 @@ async def readyz(request: Request[AppState]) -> JSONResponse:
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
 
+def settle_the_heap() -> None:
+    """What start-up made lives as long as the process: collected once, then frozen out
+    of the garbage collector's full passes. Otherwise each full pass walks the schema,
+    the models and the modules again, stopping every request for tens of milliseconds
+    every few hundred requests (the p99 of a read)."""
+    gc.collect()
+    gc.freeze()
+
+
 def declared_paths(routes: list[Route], contracts: Iterable[contract.Route]) -> frozenset[str]:
     """Every path the app serves, REST paths as `/api/<path>`: the only paths a span is named after."""
     fixed = {route.path for route in routes if "{" not in route.path}
@@ -97,6 +107,7 @@ def create_app(settings: Settings) -> Starlette:
                 url = stack.enter_context(EmbeddedDatabase.from_settings(settings)).url
             running = await services.start(settings, url, assembly, observer=metrics)
             stack.push_async_callback(running.close)
+            settle_the_heap()
             yield {"services": running}
 
     graphql = graphql_endpoint(settings, parts, assembly.coverages, assembly.handler)

@@ -14,6 +14,8 @@ from app.concepts import DOCUMENTS, Mailing, Requesting, create_all
 from app.concepts import Gating as Gate
 from app.concepts.mailing import MailObserver, Sender, sender_for
 from app.database import Client, connect
+from app.database.cache import Cache
+from app.database.changes import ChangeFeed
 from app.engine import Engine, Trace
 from app.parts import Parts, discover
 from app.protocol.coverage import Coverage, Gating, check_routes
@@ -53,6 +55,7 @@ class Services:
     assembly: Assembly
     client: Client
     sender: Sender | None
+    feed: ChangeFeed | None = None
 
     @property
     def engine(self) -> Engine:
@@ -67,6 +70,8 @@ class Services:
         return self.handler.journal
 
     async def close(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
         if self.sender is not None:
             await self.sender.stop()
         if self.journal is not None:
@@ -115,7 +120,25 @@ async def start(
     found, unless `assembly` is given)."""
     assembly = assembly or assemble(settings)
     client = await connect(url, settings.mongodb_db, DOCUMENTS)
-    return Services(assembly, client, start_mail(settings, assembly.mailing, observer))
+    feed = await start_feed(settings, client, assembly.engine)
+    return Services(assembly, client, start_mail(settings, assembly.mailing, observer), feed)
+
+
+def caches(engine: Engine) -> list[Cache[object, object]]:
+    """Every cache a concept keeps (an attribute of it that is a Cache)."""
+    concepts = engine.concepts.values()
+    return [value for concept in concepts for value in vars(concept).values() if isinstance(value, Cache)]
+
+
+async def start_feed(settings: Settings, client: Client, engine: Engine) -> ChangeFeed | None:
+    """The change feed that keeps the concepts' caches coherent, running; None when
+    they are off (SESSION_CACHE=off, or a database without change streams)."""
+    kept = caches(engine)
+    if not kept:
+        logging.getLogger("app").info("session cache off (SESSION_CACHE=off): every request reads its session")
+        return None
+    feed = ChangeFeed(client[settings.mongodb_db], kept)
+    return feed if await feed.start() else None
 
 
 def start_mail(settings: Settings, mailing: Mailing, observer: MailObserver | None) -> Sender | None:

@@ -150,6 +150,14 @@ class Api:
     async def count(self, collection: str, query: dict[str, Any] | None = None) -> int:
         return await self.mongo[self.db_name][collection].count_documents(query or {})
 
+    async def settled(self) -> None:
+        """Once the app's session cache has applied every change committed so far (a test
+        that changes sessions or users behind the app's back waits for it, as the app
+        answers for them from its cache until its change feed brings the change)."""
+        feed = self.services.feed
+        if feed is not None:
+            await feed.settled()
+
     async def flush(self) -> None:
         """Write the request journal now (it is written behind the responses)."""
         journal = self.services.journal

@@ -59,6 +59,7 @@ async def gql_as(api: Api, query: str, variables: dict[str, Any], user_agent: st
 async def set_last_used(api: Api, token: str, when: datetime) -> None:
     sid = jwt.decode(token, options={"verify_signature": False})["sid"]
     await api.mongo[api.db_name][SESSIONS].update_one({"_id": sid}, {"$set": {"last_used": when}})
+    await api.settled()
 
 
 # -- sessions ----------------------------------------------------------------------------------

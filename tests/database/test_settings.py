@@ -36,6 +36,7 @@ def test_defaults() -> None:
     assert settings.jwt_secret is None and settings.jwt_secret_previous is None
     assert settings.jwt_issuer == "concept-auth"
     assert settings.session_ttl == 7 * 24 * 3600
+    assert (settings.session_cache, settings.session_cache_size) == (True, 10_000)
     assert settings.requesting_timeout == 10.0
     assert (settings.requesting_journal, settings.requesting_sample_queries) == ("default", 0.01)
     assert settings.requesting_ttl == 7 * 24 * 3600

@@ -4,10 +4,11 @@ from pathlib import Path
 from beanie import Document
 from pydantic import SecretStr
 
+from app.database.cache import Cache
 from app.keys import jwt_secrets
 from app.settings import SettingsView
 
-from .concept import Sessioning, SessionRow
+from .concept import Cached, Sessioning, SessionRow
 from .documents import Session
 from .tokens import TokenCodec
 
@@ -21,6 +22,8 @@ class SessioningSettings(SettingsView):
     jwt_issuer: str
     session_ttl: int
     sessions_per_user: int
+    session_cache: bool
+    session_cache_size: int
 
 
 def signing_keys(settings: SessioningSettings) -> list[str]:
@@ -29,10 +32,12 @@ def signing_keys(settings: SessioningSettings) -> list[str]:
 
 
 def create(settings: SessioningSettings) -> Sessioning:
+    size = settings.session_cache_size if settings.session_cache else 0
     return Sessioning(
-        TokenCodec(signing_keys(settings), settings.jwt_issuer),
+        TokenCodec(signing_keys(settings), settings.jwt_issuer, remember=size),
         timedelta(seconds=settings.session_ttl),
         per_user=settings.sessions_per_user,
+        cache=Cache[str, Cached](Session.Settings.name, size) if size else None,
     )
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypedDict
+from typing import Annotated, NamedTuple, TypedDict
 
 from beanie import SortDirection
 
 from app.database import cheap
+from app.database.cache import Cache
 from app.engine import Secret
 from app.protocol.codes import UNAUTHENTICATED, declare
 
@@ -63,6 +64,15 @@ class UserRow(TypedDict):
     """It is time to `touch` it: it was last marked used TOUCH_EVERY ago or more."""
 
 
+class Cached(NamedTuple):
+    """What `_getUser` needs of a session, as the session cache keeps it."""
+
+    user: str
+    handle: str | None
+    expires: datetime
+    last_used: datetime
+
+
 class SessionRow(TypedDict):
     id: str
     createdAt: datetime
@@ -96,13 +106,29 @@ class Sessioning:
     """`lastUsedAt` moves at most this often: a busy session costs one write per interval."""
 
     def __init__(
-        self, tokens: TokenCodec, ttl: timedelta, clock: Callable[[], datetime] = utc_now, *, per_user: int = 100
+        self,
+        tokens: TokenCodec,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        per_user: int = 100,
+        cache: Cache[str, Cached] | None = None,
     ) -> None:
         self.tokens = tokens
         self.ttl = ttl
         self.clock = clock
         self.per_user = per_user
         """Live sessions a user may have: a new one beyond ends the least recently used."""
+        self.cache = cache
+        """The sessions `_getUser` found lately, by id (app.database.cache): one revoked or
+        touched is discarded here when it is, and by the change feed when it is elsewhere."""
+
+    def _forget(self, *ids: str) -> None:
+        """Sessions this process just changed or deleted are read again (a deleted one
+        refused) at once, before the response, not when the change feed brings the change."""
+        if self.cache is not None:
+            for id in ids:
+                self.cache.discard(id)
 
     async def create(
         self, user: str, client: str | None = None, userAgent: str | None = None
@@ -144,6 +170,7 @@ class Sessioning:
         beyond = [found["_id"] async for found in ranked]
         if beyond:
             await collection.delete_many({"_id": {"$in": beyond}})
+            self._forget(*beyond)
 
     async def touch(self, session: Secret) -> TouchedOut:
         """effects: records that the session was used now, unless that was recorded less
@@ -153,12 +180,16 @@ class Sessioning:
         claims = self.tokens.decode(session, self.clock())
         if claims is None:
             return {"touched": False}
-        now = self.clock()
+        now, id = self.clock(), claims["sid"]
         stale = {"$lte": [{"$ifNull": ["$last_used", None]}, now - self.TOUCH_EVERY]}
-        result = await cheap(Session.get_pymongo_collection()).update_one(
-            {"_id": claims["sid"]}, [{"$set": {"last_used": {"$cond": [stale, now, "$last_used"]}}}]
+        collection = Session.get_pymongo_collection()
+        result = await cheap(collection).update_one(
+            {"_id": id}, [{"$set": {"last_used": {"$cond": [stale, now, "$last_used"]}}}]
         )
-        return {"touched": result.modified_count == 1}
+        touched = result.modified_count == 1
+        if touched:
+            self._forget(id)
+        return {"touched": touched}
 
     async def delete(self, session: Secret) -> DeletedOut | Annotated[Error, UNAUTHENTICATED]:
         """requires: the session is live.  effects: ends it."""
@@ -166,6 +197,7 @@ class Sessioning:
         deleted = await Session.find_one(Session.id == claims["sid"]).delete() if claims else None
         if deleted is None or deleted.deleted_count == 0:
             return error(UNAUTHENTICATED, "No such session.")
+        self._forget(claims["sid"])  # type: ignore[index]
         return {"session": session}
 
     async def revoke(self, user: str, id: str) -> RevokedOneOut | Annotated[Error, SESSION_NOT_FOUND]:
@@ -178,6 +210,7 @@ class Sessioning:
         # A session's user and expiry never change, so only the delete can race: it is
         # one atomic delete by id, and of concurrent revokes exactly one deletes.
         deleted = await Session.get_pymongo_collection().delete_one({"_id": found.id})
+        self._forget(found.id)
         if deleted.deleted_count == 0:
             return error(SESSION_NOT_FOUND, "No such session.")
         return {"id": id}
@@ -191,6 +224,8 @@ class Sessioning:
         if kept is not None:
             criteria["_id"] = {"$ne": kept["sid"]}
         result = await Session.find_many(criteria).delete()
+        if self.cache is not None:
+            self.cache.discard_where(lambda cached: cached.user == user)  # the kept one is read again
         return {"user": user, "count": result.deleted_count if result else 0}
 
     async def _getUser(self, session: Secret) -> list[UserRow]:
@@ -200,16 +235,25 @@ class Sessioning:
         claims = self.tokens.decode(session, now)
         if claims is None:
             return []
-        found = await Session.get_pymongo_collection().find_one({"_id": claims["sid"]}, _USER_ROW)
-        if found is None or found["user"] != claims["sub"] or found["expires"] <= now:
+        id, cache = claims["sid"], self.cache
+        cached = cache.get(id) if cache is not None else None
+        if cached is None:
+            mark = cache.mark if cache is not None else 0
+            found = await Session.get_pymongo_collection().find_one({"_id": id}, _USER_ROW)
+            if found is None:
+                return []
+            last_used = found.get("last_used") or found["created"]
+            cached = Cached(found["user"], found.get("handle"), found["expires"], last_used)
+            if cache is not None:
+                cache.offer(id, cached, mark)
+        if cached.user != claims["sub"] or cached.expires <= now:
             return []
-        last_used = found.get("last_used") or found["created"]
         return [
             {
-                "user": found["user"],
-                "id": found.get("handle"),
-                "lastUsedAt": last_used,
-                "touchDue": last_used <= now - self.TOUCH_EVERY,
+                "user": cached.user,
+                "id": cached.handle,
+                "lastUsedAt": cached.last_used,
+                "touchDue": cached.last_used <= now - self.TOUCH_EVERY,
             }
         ]
 

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from beanie import Document
+from bson import ObjectId
 
+from app.database.cache import Cache
 from app.settings import SettingsView
 
 from .concept import PAGE_SIZES, UserAuthentication, UserListRow
@@ -16,6 +18,8 @@ class UserAuthenticationSettings(SettingsView):
     argon2_time_cost: int
     argon2_parallelism: int
     requesting_timeout: float
+    session_cache: bool
+    session_cache_size: int
 
 
 def create(settings: UserAuthenticationSettings) -> UserAuthentication:
@@ -28,6 +32,9 @@ def create(settings: UserAuthenticationSettings) -> UserAuthentication:
             parallelism=settings.argon2_parallelism,
         ),
         lease=timedelta(seconds=settings.requesting_timeout),
+        usernames=Cache[ObjectId, str](User.Settings.name, settings.session_cache_size)
+        if settings.session_cache
+        else None,
     )
 
 

@@ -29,6 +29,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from app.database.cache import Cache
 from app.engine import Secret
 from app.protocol.bounds import is_text
 from app.protocol.codes import TIMEOUT
@@ -159,10 +160,20 @@ def _change_id() -> str:
 class UserAuthentication:
     """Registers users and checks their credentials; knows nothing of sessions."""
 
-    def __init__(self, hasher: PasswordHasher, lease: timedelta = LEASE, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        hasher: PasswordHasher,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] = _now,
+        *,
+        usernames: Cache[ObjectId, str] | None = None,
+    ) -> None:
         self.hasher = hasher
         self.lease = lease
         self.clock = clock
+        self.usernames = usernames
+        """The usernames `_getUsernameById` found lately (app.database.cache): a username never
+        changes, and a removed user is discarded here when removed, elsewhere by the change feed."""
 
     async def register(
         self, username: str, password: Secret
@@ -326,6 +337,8 @@ class UserAuthentication:
         if oid is None or not isinstance(change, str):
             return _NO_USER
         removed = await _users().delete_one({"_id": oid, "lease.id": change}, hint=BY_ID)
+        if self.usernames is not None:
+            self.usernames.discard(oid)
         if removed.deleted_count == 1 or await _find_user({"_id": oid}) is None:
             return {"user": user}
         return _GIVEN_UP
@@ -361,8 +374,19 @@ class UserAuthentication:
 
     async def _getUsernameById(self, user: str) -> list[UsernameRow]:
         oid = _object_id(user)
-        row = await _find_user({"_id": oid}, "username") if oid is not None else None
-        return [{"username": row["username"]}] if row is not None else []
+        if oid is None:
+            return []
+        cache = self.usernames
+        username = cache.get(oid) if cache is not None else None
+        if username is None:
+            mark = cache.mark if cache is not None else 0
+            row = await _find_user({"_id": oid}, "username")
+            if row is None:
+                return []
+            username = row["username"]
+            if cache is not None:
+                cache.offer(oid, username, mark)
+        return [{"username": username}]
 
     async def _getCredentials(self, user: str) -> list[CredentialsRow]:
         """The user's name and the version of their credentials; [] once the user is gone,
