@@ -21,7 +21,11 @@ V = TypeVar("V")
 
 class Voucher(Protocol):
     def fresh(self) -> bool:
-        """Every delete committed up to the bound ago has been applied."""
+        """Every change committed up to the bound ago has been applied."""
+        ...
+
+    async def caught_up(self) -> bool:
+        """Fresh again soon: waits for a feed that is only late, not for one that is stuck."""
         ...
 
 
@@ -39,9 +43,10 @@ class Cache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: K) -> V | None:
+    async def get(self, key: K) -> V | None:
         """The document, if cached and the feed vouches for the cache now."""
-        if self.feed is None or not self.feed.fresh():
+        feed = self.feed
+        if feed is None or not (feed.fresh() or await feed.caught_up()):
             return None
         value = self._entries.get(key)
         if value is not None:

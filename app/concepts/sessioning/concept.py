@@ -236,7 +236,7 @@ class Sessioning:
         if claims is None:
             return []
         id, cache = claims["sid"], self.cache
-        cached = cache.get(id) if cache is not None else None
+        cached = await cache.get(id) if cache is not None else None
         if cached is None:
             mark = cache.mark if cache is not None else 0
             found = await Session.get_pymongo_collection().find_one({"_id": id}, _USER_ROW)

@@ -377,7 +377,7 @@ class UserAuthentication:
         if oid is None:
             return []
         cache = self.usernames
-        username = cache.get(oid) if cache is not None else None
+        username = await cache.get(oid) if cache is not None else None
         if username is None:
             mark = cache.mark if cache is not None else 0
             row = await _find_user({"_id": oid}, "username")
