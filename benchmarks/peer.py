@@ -53,6 +53,8 @@ GOAL = 1.1
 """GraphQL `{ me }` at least this many times the JWT peer's requests/s (issue 26)."""
 JWT_PEER = "FastAPI-Users, JWT (cannot be revoked)"
 OURS = "this project, GraphQL `{ me }`"
+REST = "this project, REST `_getUsernameById`"
+LOGIN = "this project, login (`authenticate`)"
 
 Call = Callable[[Connection, int], Awaitable[bool]]
 
@@ -290,19 +292,22 @@ async def run(args: argparse.Namespace) -> None:
         contenders = [Contender(OURS, servers["ours"], calls["ours"]["me"], n)]
         if args.cache_off:
             contenders.append(Contender(f"{OURS}, SESSION_CACHE=off", servers["off"], calls["off"]["me"], n))
+        before = f"before ({args.before.name})" if args.before is not None else ""
         if args.before is not None:
-            contenders.append(Contender(f"{OURS}, {args.before.name}", servers["before"], calls["before"]["me"], n))
+            contenders.append(Contender(f"{OURS}, {before}", servers["before"], calls["before"]["me"], n))
+        contenders.append(Contender(REST, servers["ours"], calls["ours"]["rest"], n))
+        if args.before is not None:
+            contenders.append(Contender(f"{REST}, {before}", servers["before"], calls["before"]["rest"], n))
         contenders += [
-            Contender("this project, REST `_getUsernameById`", servers["ours"], calls["ours"]["rest"], n),
             Contender("FastAPI-Users, database tokens (revocable)", servers["peer"], calls["peer"]["db"], n),
             Contender(JWT_PEER, servers["peer"], calls["peer"]["jwt"], n),
         ]
         if args.logins:
-            light = max(n // 20, 50)
-            contenders += [
-                Contender("this project, login (`authenticate`)", servers["ours"], calls["ours"]["login"], light),
-                Contender("FastAPI-Users, login (JWT)", servers["peer"], calls["peer"]["login"], light),
-            ]
+            light = max(n // 10, 50)
+            contenders.append(Contender(LOGIN, servers["ours"], calls["ours"]["login"], light))
+            if args.before is not None:
+                contenders.append(Contender(f"{LOGIN}, {before}", servers["before"], calls["before"]["login"], light))
+            contenders.append(Contender("FastAPI-Users, login (JWT)", servers["peer"], calls["peer"]["login"], light))
         for contender in contenders:  # warm-up: connections, caches, JIT-less Python's first calls
             await drive(Contender(contender.name, contender.server, contender.call, 300), args.concurrency)
         print(
@@ -311,8 +316,8 @@ async def run(args: argparse.Namespace) -> None:
         )
         for i in range(args.rounds):
             turn = contenders[i % len(contenders) :] + contenders[: i % len(contenders)]
-            figures = [f"{c.name.split(',')[0][:14]} {await drive(c, args.concurrency):.0f}" for c in turn]
-            print(f"  round {i + 1}: " + ", ".join(figures) + " req/s", flush=True)
+            figures = [f"{await drive(c, args.concurrency):.0f} ({c.name})" for c in turn]
+            print(f"  round {i + 1}, req/s: " + ", ".join(figures), flush=True)
         report(contenders)
 
 
