@@ -3,8 +3,10 @@
 
 Once `action` has answered a `user` (and, if it names one, the `version` of their
 credentials: UserAuthentication's actions do; a passkey's or a ticket's need not), the flow
-passes the session gate: guards may refuse the session (the request is answered with
-their error) or hold it (their own syncs answer). Past the gate the session is made,
+passes the session gate, saying how the user signed in (`method`: a password, a
+passkey; see app.protocol.gates): guards may refuse the session (the request is
+answered with their error) or hold it (their own syncs answer; a second factor holds
+only the methods that are one factor). Past the gate the session is made,
 checked against the credentials as they are now (credentials.py), and the request is
 answered with the route's output: the keys of its `output` among the user, username,
 session and expiry.
@@ -15,7 +17,7 @@ from typing import Any, get_type_hints
 
 from app.concepts import Gating, Requesting, Sessioning, UserAuthentication
 from app.engine import Sync, sync
-from app.protocol.gates import SESSION_GATE
+from app.protocol.gates import BY_PASSWORD, SESSION_GATE
 from app.protocol.routes import Route, typeddicts
 
 from .credentials import stale_session
@@ -26,9 +28,10 @@ SIGNED_IN = {"user", "username", "session", "expiresAt"}
 (its other outputs are answered by the syncs of whoever holds the session gate)."""
 
 
-def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
+def signs_in(route: Route, action: Callable[..., Any], *, method: str = BY_PASSWORD) -> list[Sync]:
     """The syncs that take a request for `route` from `action`'s `{user}` (or `{user,
-    version}`) to its answer."""
+    version}`) to its answer; `method` is what the sign-in proved (a password unless
+    said otherwise, so a new way in is held for a second factor until it says why not)."""
     answered = next(keys for keys in map(set, route.outputs_keys) if keys <= SIGNED_IN)
     outputs = [set(shape.__annotations__) for shape in typeddicts(get_type_hints(action)["return"])]
     versioned = any("version" in keys for keys in outputs)
@@ -41,7 +44,7 @@ def signs_in(route: Route, action: Callable[..., Any]) -> list[Sync]:
                 (action, {}, {"user": user}),
             ],
             then=[
-                (Gating.ask, {"gate": SESSION_GATE, "key": request, "user": user}),
+                (Gating.ask, {"gate": SESSION_GATE, "key": request, "user": user, "method": method}),
                 (Gating.decide, {"gate": SESSION_GATE, "key": request}),
             ],
         )

@@ -6,12 +6,20 @@
   subject is the request: `path` and every input. A refusal answers the request.
 - SESSION_GATE: every sign-in (register, authenticate, /login, and every route made
   with `syncs.signing_in.signs_in`), after the credentials are checked and before the
-  session is created. Its subject: `user`. A refusal answers the request with its
-  error and no session is made; a hold means the holder's syncs answer (e.g. a second
-  factor is asked for) and no session is made.
+  session is created. Its subject: `user`, and `method`, what the sign-in proved (one
+  of the methods below). A refusal answers the request with its error and no session
+  is made; a hold means the holder's syncs answer (e.g. a second factor is asked for)
+  and no session is made.
 """
 
 from typing import Final
 
 REQUEST_GATE: Final = "request"
 SESSION_GATE: Final = "session"
+
+BY_PASSWORD: Final = "password"
+"""A sign-in by a password alone (register, authenticate, /login): one factor, so a
+second factor, when the user has one, holds it."""
+BY_PASSKEY: Final = "passkey"
+"""A sign-in by a passkey its authenticator unlocked (PIN or biometric): both factors,
+the device and the user, so nothing holds it for another."""
