@@ -36,12 +36,19 @@ HANG = 120_000
 """Milliseconds a browser step may take: a bound on a hang, not a speed test (the machine may be busy)."""
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """`app` (its lifespan already running) on a real loopback socket; yields its origin,
-    named by `host` (`localhost` where the page needs a domain, as WebAuthn does)."""
+def loopback() -> socket.socket:
+    """A socket bound to a free loopback port (its number known before the app is made)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
+    return listener
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp, host: str = "127.0.0.1", listener: socket.socket | None = None) -> AsyncIterator[str]:
+    """`app` (its lifespan already running) on a real loopback socket (`listener`, or a new
+    one); yields its origin, named by `host` (`localhost` where the page needs a domain,
+    as WebAuthn does)."""
+    listener = listener or loopback()
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[listener]))

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from app.api import graphiql
 from app.api.endpoint import graphql_endpoint
+from app.api.examples import example_routes
 from app.api.flows import flow_routes
 from app.api.refusals import refusal
 from app.api.rest import RestEndpoint
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/api/{path:path}", rest.answer, methods=["POST"]),
         *graphiql.routes,
+        *example_routes(settings),
     ]
     if metrics is not None:
         routes.append(Route(METRICS_PATH, metrics.endpoint))

@@ -81,12 +81,26 @@ def run_uvicorn(settings: Settings) -> None:
             sys.exit(STARTUP_FAILURE)
 
 
+LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1", "0.0.0.0", "::", "localhost"})
+
+
+def browsed_host(settings: Settings) -> str:
+    """The host to open the server at: `localhost` when it listens there and passkeys are
+    for localhost (the development default), since an RP ID is a domain and a page on
+    127.0.0.1 can never use its passkeys; else HOST."""
+    if settings.host in LOCAL_ADDRESSES and settings.webauthn_rp_id == "localhost":
+        return "localhost"
+    return settings.host
+
+
 def announce(settings: Settings) -> None:
     """Say where the API is, and what a setting does not do across workers."""
     log = logging.getLogger("app")
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    graphiql = f"GraphiQL at {url} in a browser" if settings.graphiql_enabled else "GraphiQL off (production)"
-    log.info("GraphQL at %s; REST at http://%s:%d/api/...; %s", url, settings.host, settings.port, graphiql)
+    origin = f"http://{browsed_host(settings)}:{settings.port}"
+    graphiql = (
+        f"GraphiQL at {origin}/graphql in a browser" if settings.graphiql_enabled else "GraphiQL off (production)"
+    )
+    log.info("GraphQL at %s/graphql; REST at %s/api/...; %s", origin, origin, graphiql)
     if settings.debug_flows and settings.workers > 1:
         log.warning(
             "DEBUG_FLOWS with WORKERS=%d: each worker keeps only the flows it ran, so /flows shows one "

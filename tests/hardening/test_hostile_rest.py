@@ -145,11 +145,13 @@ async def test_first_of_another_type_than_integer_is_400_before_any_action(
 
 
 @pytest.mark.parametrize("field", STRING_FIELDS, ids=field_id)
-async def test_a_string_field_of_10_kb_is_400_before_any_action(
+async def test_a_string_field_of_10_kb_or_over_its_own_bound_is_400_before_any_action(
     module_api: Api, alice: Alice, field: tuple[str, str]
 ) -> None:
     path, name = field
-    body = {**valid_body(path, alice), name: "x" * 10_000}
+    given = ROUTES[path].input(name)
+    assert given is not None
+    body = {**valid_body(path, alice), name: "x" * max(10_000, given.max_length + 1)}
     assert MAX_CLIENT_TEXT < 10_000
 
     await assert_rejected_before_any_action(module_api, json.dumps(body).encode(), path)

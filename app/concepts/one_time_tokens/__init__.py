@@ -4,6 +4,7 @@ from beanie import Document
 
 from app.settings import SettingsView
 
+from ..passkeys.ceremonies import CEREMONY_TIME
 from .concept import OneTimeTokens
 from .documents import OneTimeToken
 
@@ -11,6 +12,8 @@ DOCUMENTS: list[type[Document]] = [OneTimeToken]
 
 VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"
+PASSKEY_REGISTRATION = "passkey-registration"
+PASSKEY_LOGIN = "passkey-login"
 
 
 class OneTimeTokensSettings(SettingsView):
@@ -23,6 +26,9 @@ def lifetimes(settings: OneTimeTokensSettings) -> dict[str, timedelta]:
     return {
         VERIFY_EMAIL: timedelta(seconds=settings.verify_email_ttl),
         RESET_PASSWORD: timedelta(seconds=settings.reset_password_ttl),
+        # A passkey ceremony's ticket keeps its challenge as long as the browser waits.
+        PASSKEY_REGISTRATION: CEREMONY_TIME,
+        PASSKEY_LOGIN: CEREMONY_TIME,
     }
 
 
@@ -30,4 +36,14 @@ def create(settings: OneTimeTokensSettings) -> OneTimeTokens:
     return OneTimeTokens(lifetimes(settings))
 
 
-__all__ = ["DOCUMENTS", "RESET_PASSWORD", "VERIFY_EMAIL", "OneTimeToken", "OneTimeTokens", "create", "lifetimes"]
+__all__ = [
+    "DOCUMENTS",
+    "PASSKEY_LOGIN",
+    "PASSKEY_REGISTRATION",
+    "RESET_PASSWORD",
+    "VERIFY_EMAIL",
+    "OneTimeToken",
+    "OneTimeTokens",
+    "create",
+    "lifetimes",
+]

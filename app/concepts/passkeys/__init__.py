@@ -2,7 +2,7 @@ from beanie import Document
 
 from app.settings import SettingsView
 
-from .ceremonies import CEREMONY_TIME, RelyingParty
+from .ceremonies import CEREMONY_TIME, MAX_CREDENTIAL_JSON, RelyingParty
 from .concept import Passkeys
 from .documents import Credential, UserHandle
 
@@ -26,6 +26,7 @@ def create(settings: PasskeysSettings) -> Passkeys:
 __all__ = [
     "CEREMONY_TIME",
     "DOCUMENTS",
+    "MAX_CREDENTIAL_JSON",
     "Credential",
     "Passkeys",
     "RelyingParty",

@@ -31,8 +31,9 @@ CEREMONY_TIME = timedelta(minutes=5)
 a ticket that keeps a challenge should last as long)."""
 
 CHALLENGE_BYTES = 32
-MAX_CREDENTIAL_JSON = 64 * 1024
-"""The longest answer taken (a passkey's is about 1 KB; attestation certificates add a few)."""
+MAX_CREDENTIAL_JSON = 16 * 1024
+"""The longest answer taken (a passkey's is about 1 KB with attestation `none`, which
+browsers send when asked for it; a certificate chain would add a few)."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _challenge(challenge: str) -> bytes:
 
 def _answer(credential_json: object) -> str:
     if not isinstance(credential_json, str) or len(credential_json) > MAX_CREDENTIAL_JSON:
-        raise Refused("the credential is not a JSON document of at most 64 KiB")
+        raise Refused("the credential is not a JSON document of at most 16 KiB")
     return credential_json
 
 

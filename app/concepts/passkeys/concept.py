@@ -72,6 +72,7 @@ class AddedOut(TypedDict):
     user: str
     name: str
     createdAt: datetime
+    backedUp: bool
 
 
 class SignedInOut(TypedDict):
@@ -203,7 +204,13 @@ class Passkeys:
         if await handles.find_one({"_id": user, "handle": holder["handle"]}, hint=BY_ID) is None:
             await credentials.delete_one({"_id": registered.credential_id})
             return _NOT_VERIFIED
-        return {"id": passkey.handle, "user": user, "name": named, "createdAt": passkey.created}
+        return {
+            "id": passkey.handle,
+            "user": user,
+            "name": named,
+            "createdAt": passkey.created,
+            "backedUp": passkey.backed_up,
+        }
 
     async def authenticationOptions(self, user: str | None = None) -> OptionsOut:
         """The options for signing in with one of the user's passkeys, or, with no user (or

@@ -98,6 +98,10 @@ class UsernameRow(TypedDict):
     username: str
 
 
+class UserIdRow(TypedDict):
+    user: str
+
+
 class UserListRow(TypedDict):
     user: str
     username: str
@@ -387,6 +391,14 @@ class UserAuthentication:
             if cache is not None:
                 cache.offer(oid, username, mark)
         return [{"username": username}]
+
+    async def _getUserByUsername(self, username: str) -> list[UserIdRow]:
+        """The user with this username, in any case; [] if there is none (or it cannot be
+        one). One indexed read either way, so a name no one has costs the same."""
+        if not _valid_username(username):
+            return []
+        row = await _find_user({"key": username.lower()})
+        return [{"user": str(row["_id"])}] if row is not None else []
 
     async def _getCredentials(self, user: str) -> list[CredentialsRow]:
         """The user's name and the version of their credentials; [] once the user is gone,
