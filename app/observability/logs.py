@@ -61,6 +61,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which worker wrote it, with WORKERS above 1
         }
         flow = getattr(record, "flow", None) or current_flow.get()
         if flow:

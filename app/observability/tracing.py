@@ -49,7 +49,7 @@ def start_traces(endpoint: str, service_name: str) -> Traces:
 class Tracing:
     """ASGI middleware: continues the caller's W3C `traceparent`, then records the request."""
 
-    def __init__(self, app: ASGIApp, tracer: Tracer, paths: Collection[str]) -> None:
+    def __init__(self, app: ASGIApp, tracer: Tracer, paths: Collection[str], untraced: Collection[str] = ()) -> None:
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         self.app = app
@@ -57,10 +57,12 @@ class Tracing:
         self.paths = frozenset(paths)
         """The declared paths: a span is named `<method> <path>` only for these, else `<method>`,
         so a client cannot choose the names (and their number) a tracing backend stores."""
+        self.untraced = frozenset(untraced)
+        """Paths never traced: probes and scrapes, which would bury the requests among their traces."""
         self.propagator = TraceContextTextMapPropagator()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.untraced:
             await self.app(scope, receive, send)
             return
         wall, clock = time.time_ns(), time.perf_counter()

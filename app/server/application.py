@@ -39,6 +39,8 @@ from .middleware.ports import METRICS_PATH, MetricsPort
 from .services import Services
 
 CLIENT_CLOSED_REQUEST = 499
+UNTRACED = frozenset({"/healthz", "/readyz", METRICS_PATH})
+"""Probes and scrapes: asked every few seconds, they would bury the requests' traces."""
 
 
 async def client_gone(request: Request, exc: Exception) -> Response:
@@ -134,7 +136,10 @@ def create_app(settings: Settings) -> Starlette:
     if metrics is not None and settings.metrics_port is not None:
         middleware.insert(2, Middleware(MetricsPort, port=settings.metrics_port))  # inside the headers and log
     if traces is not None:
-        middleware.insert(0, Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes, parts.routes)))
+        middleware.insert(
+            0,
+            Middleware(Tracing, tracer=traces.tracer, paths=declared_paths(routes, parts.routes), untraced=UNTRACED),
+        )
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from app.database import free_port
 from tests.launched import launcher_env, wait_until_healthy
 
-from .helpers import REGISTER
+from .helpers import ME, REGISTER
 
 PASSWORD = "correct horse logged"
 
@@ -56,3 +57,30 @@ def test_every_line_is_a_json_object_and_a_flows_lines_carry_its_id(tmp_path: Pa
         assert {line["flow"] for line in engine} == {access[0]["flow"], access[1]["flow"]}
     assert PASSWORD not in text and token not in text
     assert "$argon2" not in text  # not even the hash (pymongo logs whole commands at DEBUG)
+
+
+@pytest.mark.launcher
+def test_each_line_says_which_process_wrote_it(tmp_path: Path) -> None:
+    port = free_port()
+    url, log = f"http://127.0.0.1:{port}", tmp_path / "app.log"
+    env = {**launcher_env(port, tmp_path / "data"), "LOG_FORMAT": "json", "WORKERS": "2"}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+    try:
+        wait_until_healthy(process, url, log)
+        workers = {child.pid for child in psutil.Process(process.pid).children() if "secantus" not in child.name()}
+        for _ in range(12):  # a new connection each: the workers share them out
+            httpx.post(f"{url}/graphql", json={"query": ME}, timeout=10.0).raise_for_status()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+
+    assert all(isinstance(line.get("pid"), int) for line in lines), lines
+    launched = [line for line in lines if line["message"].startswith("embedded database at")]
+    assert [line["pid"] for line in launched] == [process.pid]
+    access = [line for line in lines if line["logger"] == "app.access" and line["path"] == "/graphql"]
+    assert len(access) == 12
+    assert {line["pid"] for line in access} <= workers

@@ -106,3 +106,13 @@ def test_with_several_workers_any_scrape_adds_up_every_worker(tmp_path: Path) ->
         # Multiprocess mode: the figures come from the workers' files, not one process.
         assert value(scraped, "process_cpu_seconds_total") == 0
         assert any(name == "python_info" for name, _ in scraped)
+
+
+async def test_no_created_series_beside_the_counters_and_histograms(api: Api) -> None:
+    await api.register("ada", PASSWORD)
+
+    text, scraped = await scrape(api)
+
+    assert value(scraped, "concept_requests_total", path="/UserAuthentication/register", code="OK") == 1
+    assert [name for name, _ in scraped if name.endswith("_created")] == []
+    assert "_created" not in text

@@ -189,3 +189,13 @@ async def test_span_names_are_declared_paths_never_a_clients(start_api: StartApi
     assert answers == [405, 415, 404, 405, 415]
     names = [span.name for span in receiver.spans if span.kind == SpanMessage.SPAN_KIND_SERVER]
     assert sorted(names) == sorted(["GET", "POST", "POST", "PUT /graphql", "POST /api/me"]), names
+
+
+async def test_probes_and_scrapes_are_not_traced(start_api: StartApi, receiver: Receiver) -> None:
+    async with start_api(otel_exporter_otlp_endpoint=receiver.url) as api:
+        answers = [(await api.http.get(path)).status_code for path in ("/healthz", "/readyz", "/metrics")]
+        await api.http.post("/api/me", json={})
+
+    assert answers == [200, 200, 200]
+    names = [span.name for span in receiver.spans if span.kind == SpanMessage.SPAN_KIND_SERVER]
+    assert names == ["POST /api/me"]
