@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 
 from app.observability.exchange import Exchange
 from app.protocol.bounds import MAX_CLIENT_TEXT
-from app.protocol.codes import BAD_USER_INPUT
+from app.protocol.codes import BAD_USER_INPUT, UNAUTHENTICATED
 from app.protocol.routes import InvalidInput, Route
 
 from .errors import ApiError, raise_request_error
@@ -38,10 +39,34 @@ def user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent", "")[:MAX_CLIENT_TEXT] or None  # journalled with the request
 
 
+BEARER = re.compile(r"bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
+"""RFC 6750's `Authorization: Bearer <b64token>` (the scheme in any case, as RFC 9110 says)."""
+
+MALFORMED_AUTHORIZATION = (
+    'The Authorization header must be "Bearer <session>", the session token that register or authenticate returned.'
+)
+
+
+class MalformedAuthorization(ValueError):
+    """An Authorization header that is not one `Bearer <token>`: answered UNAUTHENTICATED
+    with the expected form, rather than read as no session (a silent `me: null`)."""
+
+    def __init__(self) -> None:
+        super().__init__(MALFORMED_AUTHORIZATION)
+
+
 def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header; what it means is Sessioning's business."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    """The token of an `Authorization: Bearer <token>` header, None without one (an empty
+    header, which clients send for "signed out", is none). What the token means is
+    Sessioning's business; raises MalformedAuthorization for another scheme, no token,
+    or several Authorization headers."""
+    values = [value for value in request.headers.getlist("authorization") if value.strip()]
+    if not values:
+        return None
+    found = BEARER.fullmatch(values[0].strip()) if len(values) == 1 else None
+    if found is None:
+        raise MalformedAuthorization
+    return found.group(1)
 
 
 @dataclass
@@ -51,6 +76,8 @@ class Context:
 
     handler: RequestHandler
     session: str | None
+    unauthenticated: str | None
+    """Why every field is UNAUTHENTICATED (a malformed Authorization header), if it is."""
     client: str | None
     user_agent: str | None
     exchange: Exchange
@@ -59,6 +86,8 @@ class Context:
     async def request(self, route: Route, **inputs: Any) -> dict[str, Any]:
         """`Requesting.request(route.path, session, client, userAgent, **inputs)`; the
         response, or the request-level error raised. Absent optional inputs are their default."""
+        if self.unauthenticated is not None:
+            raise ApiError(self.unauthenticated, UNAUTHENTICATED)
         try:
             accepted = route.accept(inputs, "Argument")
         except InvalidInput as invalid:

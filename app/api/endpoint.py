@@ -22,7 +22,7 @@ from app.protocol.coverage import Coverage
 from app.settings import Settings
 
 from . import graphiql
-from .context import Context, bearer_token, client_address, user_agent
+from .context import Context, MalformedAuthorization, bearer_token, client_address, user_agent
 from .handler import RequestHandler
 from .refusals import BAD_REQUEST, GRAPHQL_PATH, PERSISTED_QUERY_NOT_SUPPORTED, refusal
 from .schema import build_schema
@@ -75,9 +75,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         assert isinstance(request, Request)
+        try:
+            session, unauthenticated = bearer_token(request), None
+        except MalformedAuthorization as malformed:
+            session, unauthenticated = None, str(malformed)
         return Context(
             handler=self.handler,
-            session=bearer_token(request),
+            session=session,
+            unauthenticated=unauthenticated,
             client=client_address(request, proxies=self.settings.trust_proxy),
             user_agent=user_agent(request),
             exchange=exchange(request.scope),

@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse
 from app.concepts.outputs import error
 from app.observability.exchange import exchange
 from app.protocol import codes
-from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND, Code
+from app.protocol.codes import BAD_USER_INPUT, NOT_FOUND, UNAUTHENTICATED, Code
 from app.protocol.routes import SESSION, InvalidInput, Route
 
-from .context import bearer_token, client_address, user_agent
+from .context import MalformedAuthorization, bearer_token, client_address, user_agent
 from .handler import RequestHandler
 
 
@@ -60,9 +60,13 @@ class RestEndpoint:
         if route is None or not route.rest:
             return self._refused(path, 404, f"No such path: /api{path[:100]}.", NOT_FOUND, started)
         try:
+            bearer = bearer_token(request)
+        except MalformedAuthorization as malformed:
+            return self._refused(path, 401, str(malformed), UNAUTHENTICATED, started)
+        try:
             body = json.loads(await request.body())
             if isinstance(body, dict) and SESSION in route.inputs and body.get("session") is None:
-                body = {**body, "session": bearer_token(request)}
+                body = {**body, "session": bearer}
             inputs = validate(route, body)
         except (ValueError, RecursionError) as invalid:
             message = str(invalid) if isinstance(invalid, InvalidInput) else "The body is not valid JSON."
