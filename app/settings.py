@@ -141,6 +141,45 @@ def _origins(value: Any) -> Any:
     return [item.lower() if isinstance(item, str) and not item.startswith(_APP_ORIGIN) else item for item in items]
 
 
+ANY_ORIGIN = "*"
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]*:[0-9a-f:.]*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def web_origin(text: str) -> str:
+    """An origin as browsers send it in `Origin` (scheme, host, optional port: lower case,
+    without the scheme's default port or a trailing slash), or ValueError saying what an
+    origin is. Browsers compare origins as strings, so `https://app.example/` or
+    `https://App.example:443` as written would never match one and fail every preflight."""
+    problem = ValueError(
+        f"{text[:100]!r} is not an origin: scheme://host[:port], such as https://app.example.com or "
+        "http://localhost:3000 (no path, query or credentials)"
+    )
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise problem from None
+    host = parts.hostname or ""
+    if (
+        not _SCHEME.fullmatch(parts.scheme)
+        or not _HOST.fullmatch(host)
+        or "@" in parts.netloc
+        or parts.path not in ("", "/")
+        or "?" in text
+        or "#" in text
+    ):
+        raise problem
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, _DEFAULT_PORTS.get(parts.scheme)) else "")
+
+
+def _cors_origins(value: list[str]) -> list[str]:
+    """Each origin as browsers send it (see `web_origin`), or `*` for any; each once."""
+    return list(dict.fromkeys(item if item == ANY_ORIGIN else web_origin(item) for item in map(str.strip, value)))
+
+
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
@@ -242,9 +281,9 @@ class Settings(BaseSettings):
     """Lexical tokens per GraphQL document, checked before parsing the whole of it."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 beyond)."""
-    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_list)] = []
-    """Origins allowed to call the API from a browser (a JSON list or comma-separated);
-    none = same origin only."""
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_list), AfterValidator(_cors_origins)] = []
+    """Origins allowed to call the API from a browser (a JSON list or comma-separated), each
+    scheme://host[:port]; `*` is any (refused in production). None = same origin only."""
     trust_proxy: Annotated[int, Field(ge=0, le=10), BeforeValidator(_proxies)] = 0
     """The proxies in front of the app, each appending the address it was reached from to
     X-Forwarded-For: the client address is the entry that many from the end (over every
@@ -406,6 +445,11 @@ class Settings(BaseSettings):
                     "characters; a repeated character or word has little); "
                     'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"'
                 )
+        if ANY_ORIGIN in self.cors_origins:
+            problems.append(
+                "PRODUCTION is set, so CORS_ORIGINS cannot be * (any web site could call the API from its "
+                "visitors' browsers): list the origins of your front ends, such as https://app.example.com"
+            )
         unset = [name.upper() for name in _WEBAUTHN if name not in self.model_fields_set]
         if unset:
             problems.append(

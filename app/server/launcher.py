@@ -22,7 +22,7 @@ from app.keys import jwt_secret
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
 from app.parts import discover
-from app.settings import ConfigurationError, Settings, load_settings
+from app.settings import ANY_ORIGIN, ConfigurationError, Settings, load_settings
 from app.views import specs
 
 from .services import assemble
@@ -101,6 +101,11 @@ def announce(settings: Settings) -> None:
         f"GraphiQL at {origin}/graphql in a browser" if settings.graphiql_enabled else "GraphiQL off (production)"
     )
     log.info("GraphQL at %s/graphql; REST at %s/api/...; %s", origin, origin, graphiql)
+    if ANY_ORIGIN in settings.cors_origins:
+        log.warning(
+            "CORS_ORIGINS is *: any web site may call the API from its visitors' browsers; list the origins "
+            "of your front ends instead (scheme://host[:port]); production refuses *"
+        )
     if settings.debug_flows and settings.workers > 1:
         log.warning(
             "DEBUG_FLOWS with WORKERS=%d: each worker keeps only the flows it ran, so /flows shows one "

@@ -217,6 +217,48 @@ def test_metrics_port_must_differ_from_port(monkeypatch: pytest.MonkeyPatch) -> 
     assert load().metrics_port == 9100
 
 
+# -- CORS ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("https://app.example/", ["https://app.example"]),
+        ("HTTPS://App.Example:443, http://app.example:80/", ["https://app.example", "http://app.example"]),
+        ('["http://localhost:3000", "http://[::1]:5173/"]', ["http://localhost:3000", "http://[::1]:5173"]),
+        ("https://app.example:8443, https://app.example:8443/", ["https://app.example:8443"]),
+        ("capacitor://localhost", ["capacitor://localhost"]),
+        ("*", ["*"]),
+    ],
+)
+def test_cors_origins_are_read_as_browsers_send_them(
+    monkeypatch: pytest.MonkeyPatch, value: str, origins: list[str]
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", value)
+    assert load().cors_origins == origins
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "garbage[",
+        "not a url",
+        "null",
+        "localhost:3000",
+        "https://app.example/login",
+        "https://app.example?x=1",
+        "https://user:pw@app.example",
+        "https://app.example:99999",
+        "http://exa mple.com",
+        "https://#",
+    ],
+)
+def test_cors_origins_that_are_not_origins_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", value)
+    with pytest.raises(ValidationError, match="is not an origin: scheme://host"):
+        load()
+
+
 # -- passkeys (WebAuthn) ----------------------------------------------------------------------------
 
 

@@ -53,8 +53,9 @@ def apps(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "development": {
             "WORKERS": "2",
             "DEBUG_FLOWS": "true",
-            "CORS_ORIGINS": "http://localhost:3000, https://app.example",
+            "CORS_ORIGINS": "HTTP://LocalHost:3000/, https://app.example:443",
         },
+        "any origin": {"CORS_ORIGINS": "*"},
     }
     with running_apps(tmp_path_factory.mktemp("production"), *settings.values()) as running:
         yield dict(zip(settings, running, strict=True))
@@ -134,13 +135,29 @@ def test_debug_flows_with_several_workers_is_warned_about_at_start_up(apps: dict
     assert "DEBUG_FLOWS with" not in apps["closed"].output()
 
 
-def test_cors_origins_may_be_comma_separated(apps: dict[str, AppProcess]) -> None:
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+
+
+def test_cors_origins_may_be_comma_separated_and_are_read_as_browsers_send_them(apps: dict[str, AppProcess]) -> None:
+    # Written with capitals, a trailing slash and the default port; sent by browsers without.
     for origin in ["http://localhost:3000", "https://app.example"]:
-        response = httpx.options(f"{apps['development'].url}/graphql", headers={"Origin": origin, **preflight})
+        response = httpx.options(f"{apps['development'].url}/graphql", headers={"Origin": origin, **PREFLIGHT})
 
         assert response.status_code == 200, response.text
         assert response.headers["access-control-allow-origin"] == origin
+    other = httpx.options(f"{apps['development'].url}/graphql", headers={"Origin": "https://evil.example", **PREFLIGHT})
+    assert other.status_code == 400
+
+
+def test_any_origin_is_allowed_with_a_warning_outside_production(apps: dict[str, AppProcess]) -> None:
+    response = httpx.options(
+        f"{apps['any origin'].url}/graphql", headers={"Origin": "https://evil.example", **PREFLIGHT}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "CORS_ORIGINS is *: any web site may call the API from its visitors' browsers" in apps["any origin"].output()
+    assert "CORS_ORIGINS is *" not in apps["development"].output()
 
 
 # -- refusing to start ------------------------------------------------------------------------
@@ -187,6 +204,32 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
             "python -m app: CORS_ORIGINS: must be a JSON list or comma-separated values",
         ),
         (
+            {"CORS_ORIGINS": "garbage["},
+            "python -m app: CORS_ORIGINS: 'garbage[' is not an origin: scheme://host[:port], such as "
+            "https://app.example.com or http://localhost:3000 (no path, query or credentials)",
+        ),
+        (
+            {"CORS_ORIGINS": "not a url, *"},
+            "python -m app: CORS_ORIGINS: 'not a url' is not an origin: scheme://host[:port], such as "
+            "https://app.example.com or http://localhost:3000 (no path, query or credentials)",
+        ),
+        (
+            {"CORS_ORIGINS": "https://app.example/login"},
+            "python -m app: CORS_ORIGINS: 'https://app.example/login' is not an origin: scheme://host[:port], such "
+            "as https://app.example.com or http://localhost:3000 (no path, query or credentials)",
+        ),
+        (
+            {
+                "PRODUCTION": "true",
+                "JWT_SECRET": RANDOM_KEY,
+                "MONGODB_URL": "mongodb://db.example",
+                "CORS_ORIGINS": "https://app.example, *",
+                **RELYING_PARTY,
+            },
+            "python -m app: PRODUCTION is set, so CORS_ORIGINS cannot be * (any web site could call the API from "
+            "its visitors' browsers): list the origins of your front ends, such as https://app.example.com",
+        ),
+        (
             {"JWT_SECRET": "too short"},
             "python -m app: JWT_SECRET: must be at least 32 bytes (got 9); "
             'generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"',
@@ -203,6 +246,10 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
         "an origin passkeys cannot use",
         "port",
         "cors",
+        "cors garbage",
+        "cors not a url",
+        "cors with a path",
+        "cors any origin in production",
         "key",
         "log level",
     ],
