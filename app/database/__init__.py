@@ -1,6 +1,6 @@
 """The database: connecting to it, and the embedded one for running without MongoDB."""
 
-from .client import Client, connect, ping, unavailable
+from .client import Client, connect, ping, unavailable, unreachable
 from .embedded import MEMORY, EmbeddedDatabase, EmbeddedDatabaseError, free_port
 from .supervisor import Supervisor, embedded_database_down
 from .write_concern import cheap
@@ -17,4 +17,5 @@ __all__ = [
     "free_port",
     "ping",
     "unavailable",
+    "unreachable",
 ]

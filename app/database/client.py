@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from beanie import Document, init_beanie
-from pymongo import AsyncMongoClient
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
 
 from .write_concern import durable_options
 
@@ -65,3 +66,37 @@ async def ping(client: Client) -> bool:
     except Exception:
         return False
     return True
+
+
+START_TIMEOUT = 5.0
+"""Seconds the launcher waits for MONGODB_URL's database to answer before giving up."""
+_AUTHENTICATION_FAILED = 18
+_TIMEOUTS_NOTE = re.compile(r" \(configured timeouts:[^)]*\)")
+
+
+def hosts(url: str) -> str:
+    """The hosts of a MongoDB URL, for messages: never its credentials or options."""
+    return url.partition("://")[2].partition("/")[0].partition("?")[0].rpartition("@")[2]
+
+
+def unreachable(url: str, timeout: float = START_TIMEOUT) -> str | None:
+    """Why the database at `url` cannot serve the app, in one line that names its hosts
+    but never its credentials; None once it answers `ping` (signed in, if the URL says
+    how). Run before the server starts, so a wrong URL is one line, not a traceback."""
+    milliseconds = int(timeout * 1000)
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            url, serverSelectionTimeoutMS=milliseconds, connectTimeoutMS=milliseconds
+        )
+        with client:
+            client.admin.command("ping")
+    except ServerSelectionTimeoutError as error:
+        reasons = _TIMEOUTS_NOTE.sub("", str(error).partition(", Timeout:")[0])
+        return f"no database answered at {hosts(url)} within {timeout:g} s ({reasons})"
+    except OperationFailure as error:
+        if error.code == _AUTHENTICATION_FAILED:
+            return f"the database at {hosts(url)} refused the URL's credentials (authentication failed)"
+        return f"the database at {hosts(url)} refused to answer ping ({error.details and error.details.get('errmsg')})"
+    except PyMongoError as error:
+        return f"{str(error).splitlines()[0][:300]}"
+    return None

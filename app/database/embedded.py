@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import shutil
@@ -57,6 +58,49 @@ _EMPTY_CONFIG: Final = "# Written by app.database.embedded: only the command lin
 
 class EmbeddedDatabaseError(RuntimeError):
     """The embedded database could not be found, started or stopped."""
+
+
+_MANAGED_ELSEWHERE: Final = "already being managed by another process"
+"""What WiredTiger logs when another process has the storage open."""
+
+
+def in_use(directory: Path, by: str) -> EmbeddedDatabaseError:
+    return EmbeddedDatabaseError(
+        f"DATA_DIR {directory} is in use by {by}: stop it, or give this instance a DATA_DIR of its own "
+        "(and a PORT: two instances cannot share one)"
+    )
+
+
+class StorageLock:
+    """A storage's lock file (`<storage>.lock`, holding its owner's pid), held by the process
+    that runs its daemon for as long as it does. A second app on the same DATA_DIR is told
+    so in one line, with the other's pid, before its daemon could fail on WiredTiger's lock."""
+
+    def __init__(self, storage: Path) -> None:
+        self.path = storage.with_name(storage.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            raise in_use(self.path.parent, f"another running instance (pid {holder or 'unknown'})") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing it releases the lock
+            self._fd = None
 
 
 def find_daemon(name: str = DAEMON) -> str:
@@ -142,6 +186,7 @@ class EmbeddedDatabase:
         if self.storage_path is not None:
             self.credentials_path = self.storage_path.with_name(self.storage_path.name + ".credentials")
         self._credentials: Credentials | None = None
+        self._lock = None if self.storage_path is None else StorageLock(self.storage_path)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -184,6 +229,8 @@ class EmbeddedDatabase:
         executable = self._executable or find_daemon()
         if self.storage_path is not None:
             private_directory(self.storage_path)
+        if self._lock is not None and not self._restarting:
+            self._lock.acquire()
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="secantusd-", suffix=".log")
             os.close(fd)
@@ -191,22 +238,12 @@ class EmbeddedDatabase:
             self._temporary_log = True
         private_directory(self.log_path.parent)
 
-        with contextlib.ExitStack() as cleanup:
-            config_path = self._config_path
-            if config_path is None:
-                config_path = Path(cleanup.enter_context(_empty_config()))
-            if self.credentials_path is not None and self._credentials is None:
-                self._credentials = Credentials.read(self.credentials_path)
-                if self._credentials is None:  # a first start, or data from before credentials
-                    self._credentials = Credentials.generate()
-                    self._provision(executable, config_path)
-            try:
-                process, port = self._launch(executable, config_path, self._flags(), self._fixed_port)
-            except _NotSignedIn:
-                # Credentials on file that the storage does not know (its db/ was replaced):
-                # make them its user's.
-                self._provision(executable, config_path)
-                process, port = self._launch(executable, config_path, self._flags(), self._fixed_port)
+        try:
+            process, port = self._start_daemon(executable)
+        except BaseException:
+            if self._lock is not None and not self._restarting:
+                self._lock.release()
+            raise
 
         self._process, self._port, self._owner_pid = process, port, os.getpid()
         atexit.register(self.stop)
@@ -218,6 +255,25 @@ class EmbeddedDatabase:
             self.log_path,
         )
         return self
+
+    def _start_daemon(self, executable: str) -> tuple[subprocess.Popen[bytes], int]:
+        """The daemon, answering, with its credentials made first if it has none yet."""
+        with contextlib.ExitStack() as cleanup:
+            config_path = self._config_path
+            if config_path is None:
+                config_path = Path(cleanup.enter_context(_empty_config()))
+            if self.credentials_path is not None and self._credentials is None:
+                self._credentials = Credentials.read(self.credentials_path)
+                if self._credentials is None:  # a first start, or data from before credentials
+                    self._credentials = Credentials.generate()
+                    self._provision(executable, config_path)
+            try:
+                return self._launch(executable, config_path, self._flags(), self._fixed_port)
+            except _NotSignedIn:
+                # Credentials on file that the storage does not know (its db/ was replaced):
+                # make them its user's.
+                self._provision(executable, config_path)
+                return self._launch(executable, config_path, self._flags(), self._fixed_port)
 
     def _flags(self) -> list[str]:
         return ["--auth"] if self._credentials is not None else []
@@ -325,6 +381,8 @@ class EmbeddedDatabase:
                 self.log_path,
             )
         self._process = self._port = self._owner_pid = None
+        if self._lock is not None:
+            self._lock.release()
         if stopped and self._temporary_log and self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
             self.log_path, self._temporary_log = None, False
@@ -374,6 +432,8 @@ class EmbeddedDatabase:
                     log = self._log_tail(log_offset)
                     if "Address already in use" in log:
                         raise _PortTaken
+                    if _MANAGED_ELSEWHERE in log and self.storage_path is not None:
+                        raise in_use(self.storage_path.parent, "another process (its database files are locked)")
                     raise EmbeddedDatabaseError(
                         f"the embedded database exited with code {code} while starting; "
                         f"its log ({self.log_path}) ends with:\n{log}"
@@ -466,8 +526,10 @@ def _empty_config() -> Iterator[str]:
 
 
 def private_directory(path: Path) -> None:
-    """Create `path` (and its parents) readable by this user only (0700)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create `path` and whichever of its parents are missing (DATA_DIR, for DATA_DIR/db)
+    readable by this user only (0700): `mkdir(parents=True)` would make the parents 0755."""
+    for missing in reversed([directory for directory in (path, *path.parents) if not directory.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
 
 
 def _child_setup(*, any_thread: bool = False) -> Callable[[], None]:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor
+from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor, unreachable
 from app.keys import jwt_secret
 from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
@@ -29,17 +29,21 @@ from .services import assemble
 
 
 def serve() -> None:
-    """Run the server: the embedded database if MONGODB_URL is unset, then uvicorn."""
+    """Run the server: the embedded database if MONGODB_URL is unset (else check that its
+    database answers), then uvicorn."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    jwt_secret(settings)  # create the development key once, before any worker needs it
-    announce(settings)
     with ExitStack() as stack:
         if settings.mongodb_url is None:
             database = stack.enter_context(EmbeddedDatabase.from_settings(settings))
             stack.enter_context(Supervisor(database, settings.data_dir / "db.down"))
             os.environ["MONGODB_URL"] = database.url  # the workers' settings read it
             logging.getLogger("app").info("embedded database at %s (data in %s)", database.address, settings.data_dir)
+        elif problem := unreachable(settings.mongodb_url):
+            instead = "" if settings.production else " (or unset it, and the embedded database runs instead)"
+            raise ConfigurationError(f"MONGODB_URL: {problem}; check the URL and that the database runs{instead}")
+        jwt_secret(settings)  # create the development key once, before any worker needs it
+        announce(settings)
         if settings.metrics and settings.workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
             # Each worker writes its figures here; a scrape of any of them adds up all.
             os.environ[MULTIPROCESS_DIR] = stack.enter_context(tempfile.TemporaryDirectory(prefix="metrics-"))

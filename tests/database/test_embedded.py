@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -78,11 +79,13 @@ def test_persistent_storage_survives_a_restart(tmp_path: Path) -> None:
         with sync_client(database.url) as client:
             client.app.things.insert_one({"name": "kept"})
 
-        # The same storage cannot be opened twice: the error says why, from the log.
-        with pytest.raises(EmbeddedDatabaseError, match=r"exited with code \d+ while starting") as error:
+        # The same storage cannot be opened twice: the error says by whom.
+        with pytest.raises(EmbeddedDatabaseError) as error:
             EmbeddedDatabase(storage, log_path=tmp_path / "second.log", startup_timeout=15).start()
-        assert "its log" in str(error.value)
-        assert str(tmp_path / "second.log") in str(error.value)
+        assert f"DATA_DIR {tmp_path / 'data'} is in use by another running instance (pid {os.getpid()})" in str(
+            error.value
+        )
+        assert not (tmp_path / "second.log").exists()  # refused before a second daemon ran
 
     assert storage.is_dir()
     assert (tmp_path / "data" / "db.log").is_file()  # beside the storage by default
@@ -260,3 +263,32 @@ def test_an_ephemeral_database_has_no_credentials() -> None:
     """The tests' database: it lives and dies with the test run and holds nothing else."""
     with EmbeddedDatabase(MEMORY) as database:
         assert "@" not in database.url and database.credentials_path is None
+
+
+def test_a_storage_another_daemon_has_open_is_one_line_naming_its_data_dir(tmp_path: Path) -> None:
+    """Without our lock file (a daemon someone started by hand), WiredTiger's own lock
+    refuses the second daemon: said as one line, not its traceback."""
+    storage = tmp_path / "data" / "db"
+    storage.mkdir(parents=True)
+    port = free_port()
+    other = subprocess.Popen(
+        [find_daemon(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with sync_client(f"mongodb://127.0.0.1:{port}/?directConnection=true&serverSelectionTimeoutMS=30000") as client:
+            client.admin.command("ping")
+
+        with pytest.raises(EmbeddedDatabaseError) as refused:
+            EmbeddedDatabase(storage).start()
+    finally:
+        other.terminate()
+        other.wait(timeout=30)
+
+    assert str(refused.value) == (
+        f"DATA_DIR {tmp_path / 'data'} is in use by another process (its database files are locked): stop it, or "
+        "give this instance a DATA_DIR of its own (and a PORT: two instances cannot share one)"
+    )
+    with (tmp_path / "data" / "db.lock").open("rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released: nothing of ours runs on it
