@@ -23,8 +23,9 @@ from app.settings import Settings
 
 from . import graphiql
 from .context import Context, MalformedAuthorization, bearer_token, client_address, user_agent
+from .errors import BAD_REQUEST, PERSISTED_QUERY_NOT_SUPPORTED
 from .handler import RequestHandler
-from .refusals import BAD_REQUEST, GRAPHQL_PATH, PERSISTED_QUERY_NOT_SUPPORTED, refusal
+from .refusals import GRAPHQL_PATH, refusal
 from .schema import build_schema
 
 

@@ -18,7 +18,23 @@ from app.protocol.codes import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger(__name__)
 
-GRAPHQL_PARSE_FAILED = codes.declare("GRAPHQL_PARSE_FAILED", status=400, request_level=True)
+GRAPHQL_PARSE_FAILED = codes.declare(
+    "GRAPHQL_PARSE_FAILED", status=400, request_level=True, description="The document is not valid GraphQL syntax."
+)
+BAD_REQUEST = codes.declare(
+    "BAD_REQUEST",
+    status=400,
+    request_level=True,
+    description="Not a request this endpoint takes: no query, not JSON, a batch of operations (400), or not "
+    "application/json (415).",
+)
+PERSISTED_QUERY_NOT_SUPPORTED = codes.declare(
+    "PERSISTED_QUERY_NOT_SUPPORTED",
+    status=400,
+    request_level=True,
+    description="An Apollo persisted-query hash came instead of the query: send the query itself (Apollo's "
+    "code, so its clients fall back to full queries).",
+)
 
 
 class ApiError(GraphQLError):

@@ -90,15 +90,15 @@ GRAPHQL_TYPES: dict[Any, Any] = {str: str, ID: strawberry.ID, int: int, bool: bo
 
 def _argument(given: Input) -> inspect.Parameter:
     """The resolver parameter for an input: `T` (or `T = default`), optional ones without
-    a default as `T | None` with no default in the schema."""
-    kind = GRAPHQL_TYPES[given.type]
-    if not given.optional:
-        return inspect.Parameter(given.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind)
-    if given.default is not None:
-        return inspect.Parameter(given.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=given.default)
-    return inspect.Parameter(
-        given.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind | None, default=strawberry.UNSET
-    )
+    a default as `T | None` with no default in the schema; described as the input is."""
+    kind: Any = GRAPHQL_TYPES[given.type]
+    default: Any = inspect.Parameter.empty
+    if given.optional:
+        default = strawberry.UNSET if given.default is None else given.default
+        kind = kind | None if given.default is None else kind
+    if given.description is not None:
+        kind = Annotated[kind, strawberry.argument(description=given.description)]
+    return inspect.Parameter(given.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
 
 
 class Fields:

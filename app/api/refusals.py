@@ -8,15 +8,9 @@ import json
 from starlette.responses import Response
 
 from app.concepts.outputs import error
-from app.protocol import codes
 from app.protocol.codes import Code
 
 GRAPHQL_PATH = "/graphql"
-
-BAD_REQUEST = codes.declare("BAD_REQUEST", status=400, request_level=True)
-"""The HTTP request itself is not one this API takes (not JSON, a batch, no query)."""
-PERSISTED_QUERY_NOT_SUPPORTED = codes.declare("PERSISTED_QUERY_NOT_SUPPORTED", status=400, request_level=True)
-"""Apollo's code: a client sending persisted-query hashes falls back to full queries."""
 
 
 def graphql_body(message: str, code: str) -> dict[str, object]:

@@ -26,7 +26,7 @@ from .errors import assign_code
 from .extensions import FlowTrace
 from .fields import Fields
 from .introspection import hide_suggestions
-from .types import error_code_enum, user_error_type
+from .types import error_code_enum, request_error_code_enum, user_error_type
 
 
 class Schema(strawberry.Schema):
@@ -139,6 +139,7 @@ def build_schema(
     return Schema(
         query=fields.operation("Query"),
         mutation=fields.operation("Mutation"),
+        types=[request_error_code_enum(codes.request_level_codes())],
         extensions=[*guards, FlowTrace],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         suggestions=introspection,

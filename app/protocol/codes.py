@@ -22,17 +22,28 @@ class Declared:
     code: Code
     status: int
     request_level: bool
+    description: str
+    """When a client gets it, for people: GraphQL's schema (and so GraphiQL's docs and
+    generated clients) shows it on the code."""
 
 
 _REGISTRY: dict[str, Declared] = {}
 
 
-def declare(code: str, *, status: int = 400, request_level: bool = False) -> Code:
-    """Register a code (again with the same meaning is harmless); returns it for use."""
-    declared = Declared(Code(code), status, request_level)
+def declare(code: str, *, description: str, status: int = 400, request_level: bool = False) -> Code:
+    """Register a code with what it means to a client (again with the same meaning, in the
+    same words, is harmless); returns it for use."""
+    if not description.strip():
+        raise ValueError(f"error code {code}: say when a client gets it (description=...)")
+    declared = Declared(Code(code), status, request_level, description)
     if _REGISTRY.setdefault(code, declared) != declared:
         raise ValueError(f"error code {code} is declared twice, differently")
     return declared.code
+
+
+def description(code: str) -> str:
+    """What a declared code means to a client."""
+    return _REGISTRY[code].description
 
 
 def lookup(code: str) -> Declared | None:
@@ -64,13 +75,46 @@ def status(code: str) -> int:
 
 
 # The request-level codes of the API protocol, shared by every layer.
-BAD_USER_INPUT = declare("BAD_USER_INPUT", status=400, request_level=True)
-UNAUTHENTICATED = declare("UNAUTHENTICATED", status=401, request_level=True)
-FORBIDDEN = declare("FORBIDDEN", status=403, request_level=True)
-NOT_FOUND = declare("NOT_FOUND", status=404, request_level=True)
-INTERNAL_SERVER_ERROR = declare("INTERNAL_SERVER_ERROR", status=500, request_level=True)
-SERVICE_UNAVAILABLE = declare("SERVICE_UNAVAILABLE", status=503, request_level=True)
-TIMEOUT = declare("TIMEOUT", status=504, request_level=True)
+BAD_USER_INPUT = declare(
+    "BAD_USER_INPUT",
+    status=400,
+    request_level=True,
+    description="Invalid arguments or variables, an operation over the limits (depth, aliases, tokens), a string "
+    "over its length, or a body over the size limit (REST 400, or 413 for the body).",
+)
+UNAUTHENTICATED = declare(
+    "UNAUTHENTICATED",
+    status=401,
+    request_level=True,
+    description="No live session: the token is missing, malformed, expired or revoked; or the Authorization "
+    'header is not "Bearer <session>" (every field of the operation answers it).',
+)
+FORBIDDEN = declare(
+    "FORBIDDEN",
+    status=403,
+    request_level=True,
+    description="The session may not do this: it acts on another user, or the operation is switched off here.",
+)
+NOT_FOUND = declare("NOT_FOUND", status=404, request_level=True, description="REST only: no route has this path (404).")
+INTERNAL_SERVER_ERROR = declare(
+    "INTERNAL_SERVER_ERROR",
+    status=500,
+    request_level=True,
+    description="Anything unexpected; the message is masked and the details are in the server's log.",
+)
+SERVICE_UNAVAILABLE = declare(
+    "SERVICE_UNAVAILABLE",
+    status=503,
+    request_level=True,
+    description="The database is down or not answering; try again shortly.",
+)
+TIMEOUT = declare(
+    "TIMEOUT",
+    status=504,
+    request_level=True,
+    description="The request's flow did not answer within REQUESTING_TIMEOUT (or a change of the credentials "
+    "took longer and was given up; nothing changed).",
+)
 
 
 def failure(output: Mapping[str, object]) -> str | None:

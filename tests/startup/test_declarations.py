@@ -31,9 +31,20 @@ def test_an_undeclared_code_is_refused_where_it_is_made() -> None:
 
 
 def test_a_code_declared_twice_with_different_meanings_is_refused() -> None:
-    assert codes.declare("RATE_LIMITED", status=429) == "RATE_LIMITED"  # the same again is harmless
+    meaning = codes.description("RATE_LIMITED")
+    assert codes.declare("RATE_LIMITED", status=429, description=meaning) == "RATE_LIMITED"  # again: harmless
     with pytest.raises(ValueError, match="declared twice"):
-        codes.declare("RATE_LIMITED", status=400)
+        codes.declare("RATE_LIMITED", status=400, description=meaning)
+    with pytest.raises(ValueError, match="declared twice"):
+        codes.declare("RATE_LIMITED", status=429, description="Slow down.")
+
+
+def test_a_code_is_declared_with_what_it_means_to_a_client() -> None:
+    with pytest.raises(TypeError, match="description"):
+        codes.declare("BIO_TOO_LONG")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"BIO_TOO_LONG: say when a client gets it \(description=...\)"):
+        codes.declare("BIO_TOO_LONG", description="  ")
+    assert not codes.is_declared("BIO_TOO_LONG")
 
 
 def test_rest_statuses_come_from_the_registry() -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, TypedDict
 
 from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_USERNAME, RATE_LIMITED, USERNAME_TAKEN, WEAK_PASSWORD
+from app.concepts.user_authentication import PASSWORD_RULE, USERNAME_RULE
 from app.protocol.routes import SESSION, Input, Route
 
 
@@ -35,10 +36,15 @@ class NoOne(TypedDict):
     user: None
 
 
+NEW_USERNAME = Input("username", description=f"The new account's name: {USERNAME_RULE}.")
+NEW_PASSWORD = Input("password", secret=True, description=f"The new account's password: {PASSWORD_RULE}.")
+USERNAME = Input("username", description="The account's name, in any case.")
+PASSWORD = Input("password", secret=True, description="The account's password.")
+
 REGISTER = Route(
     "/UserAuthentication/register",
-    Input("username"),
-    Input("password", secret=True),
+    NEW_USERNAME,
+    NEW_PASSWORD,
     output=SignedIn,
     errors=[USERNAME_TAKEN, INVALID_USERNAME, WEAK_PASSWORD, RATE_LIMITED, INVALID_CREDENTIALS],
     graphql="Mutation.register",
@@ -46,8 +52,8 @@ REGISTER = Route(
 )
 AUTHENTICATE = Route(
     "/UserAuthentication/authenticate",
-    Input("username"),
-    Input("password", secret=True),
+    USERNAME,
+    PASSWORD,
     output=SignedIn,
     errors=[INVALID_CREDENTIALS, RATE_LIMITED],
     graphql="Mutation.authenticate",
@@ -55,8 +61,8 @@ AUTHENTICATE = Route(
 )
 LOGIN = Route(
     "/login",
-    Input("username"),
-    Input("password", secret=True),
+    USERNAME,
+    PASSWORD,
     output=LoggedIn,
     errors=[INVALID_CREDENTIALS, RATE_LIMITED],
     description="authenticate, answering only the session (the TypeScript version's REST protocol).",

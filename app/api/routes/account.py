@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from app.concepts.outputs import INVALID_CREDENTIALS, RATE_LIMITED, USER_NOT_FOUND, WEAK_PASSWORD
+from app.concepts.user_authentication import PASSWORD_RULE
 from app.protocol.routes import ID, SESSION, Input, Route
 
 
@@ -19,11 +20,19 @@ class AccountDeleted(TypedDict):
     user: str
 
 
+OWN_USER = Input(
+    "user", ID, optional=True, description="The session user's own id, or nothing (another user's is FORBIDDEN)."
+)
+
 CHANGE_PASSWORD = Route(
     "/UserAuthentication/changePassword",
-    Input("oldPassword", secret=True),
-    Input("newPassword", secret=True),
-    Input("user", ID, optional=True),
+    Input(
+        "oldPassword",
+        secret=True,
+        description="The current password (a wrong one counts towards RATE_LIMITED, like a failed login).",
+    ),
+    Input("newPassword", secret=True, description=f"The new password: {PASSWORD_RULE}."),
+    OWN_USER,
     SESSION,
     output=PasswordChanged,
     errors=[WEAK_PASSWORD, INVALID_CREDENTIALS, RATE_LIMITED, USER_NOT_FOUND],
@@ -32,7 +41,7 @@ CHANGE_PASSWORD = Route(
 )
 DELETE_ACCOUNT = Route(
     "/UserAuthentication/deleteAccount",
-    Input("user", ID, optional=True),
+    OWN_USER,
     SESSION,
     output=AccountDeleted,
     errors=[USER_NOT_FOUND],

@@ -26,8 +26,10 @@ CHECK_USER_EXISTS = Route(
 )
 GET_ALL_USERS = Route(
     "/UserAuthentication/_getAllUsers",
-    Input("first", int, optional=True, default=100),
-    Input("after", ID, optional=True),
+    Input(
+        "first", int, optional=True, default=100, description=f"How many users: {PAGE_SIZES.start} to {PAGE_SIZES[-1]}."
+    ),
+    Input("after", ID, optional=True, description="The id of the previous page's last user (users come by id)."),
     SESSION,
     output=UserPage,
     graphql="Query.allUsers",

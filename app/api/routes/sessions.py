@@ -35,7 +35,7 @@ LIST_SESSIONS = Route(
 )
 REVOKE_SESSION = Route(
     "/Sessioning/revoke",
-    Input("id", ID),
+    Input("id", ID, description="The session's public id, as `sessions` lists it (never its token)."),
     SESSION,
     output=Revoked,
     errors=[SESSION_NOT_FOUND],
@@ -45,7 +45,7 @@ REVOKE_SESSION = Route(
 )
 LOGOUT_EVERYWHERE = Route(
     "/Sessioning/revokeAll",
-    Input("keepCurrent", bool, optional=True, default=False),
+    Input("keepCurrent", bool, optional=True, default=False, description="Keep the session making this request."),
     SESSION,
     output=LoggedOutEverywhere,
     graphql="Mutation.logoutEverywhere",

@@ -28,10 +28,20 @@ from ..outputs import INVALID_EMAIL, Error, error
 from .documents import Mail
 from .templates import MailTemplate
 
-MAIL_UNAVAILABLE = declare("MAIL_UNAVAILABLE", status=503, request_level=True)
-"""Mail is off (production without SMTP_URL): a route that would send mail says so."""
-INVALID_MAIL = declare("INVALID_MAIL", status=500, request_level=True)
-"""A sync queued a mail its template does not take: a mistake of ours, not the client's."""
+MAIL_UNAVAILABLE = declare(
+    "MAIL_UNAVAILABLE",
+    status=503,
+    request_level=True,
+    description="Mail is off on this server (production without SMTP_URL), so an operation that would send mail "
+    "is refused rather than pretending.",
+)
+INVALID_MAIL = declare(
+    "INVALID_MAIL",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync queues a mail its template does not take (a bug of the server's, not the "
+    "client's).",
+)
 
 Delivery = Literal["smtp", "log", "off"]
 

@@ -27,8 +27,13 @@ from app.protocol.codes import declare
 from ..outputs import INVALID_TOKEN, Error, error
 from .documents import Data, OneTimeToken
 
-UNKNOWN_PURPOSE = declare("UNKNOWN_PURPOSE", status=500, request_level=True)
-"""A sync named a purpose with no lifetime: a mistake of ours, not the client's."""
+UNKNOWN_PURPOSE = declare(
+    "UNKNOWN_PURPOSE",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync asks OneTimeTokens for a token of a purpose it has no lifetime for (a bug "
+    "of the server's, not the client's).",
+)
 
 TOKEN_BYTES = 32
 """256 random bits (43 URL-safe characters)."""

@@ -45,8 +45,13 @@ from .ceremonies import (
 )
 from .documents import Credential, UserHandle
 
-INVALID_USER = declare("INVALID_USER", status=500, request_level=True)
-"""A sync asked for options without a user: a mistake of ours, not the client's."""
+INVALID_USER = declare(
+    "INVALID_USER",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync asks for a session or passkey of no user (a bug of the server's, not the "
+    "client's).",
+)
 
 LISTED = 100
 """The most passkeys of one user listed, excluded from a registration or allowed for a sign-in."""

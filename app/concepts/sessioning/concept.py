@@ -27,8 +27,13 @@ from ..outputs import SESSION_NOT_FOUND, Error, error
 from .documents import Session
 from .tokens import TokenCodec
 
-INVALID_USER = declare("INVALID_USER", status=500, request_level=True)
-"""A sync asked for a session without a user: a mistake of ours, not the client's."""
+INVALID_USER = declare(
+    "INVALID_USER",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync asks for a session or passkey of no user (a bug of the server's, not the "
+    "client's).",
+)
 
 USER_AGENT_LENGTH = 256
 LISTED = 1000

@@ -32,8 +32,13 @@ from app.protocol.codes import declare
 from ..outputs import RATE_LIMITED, Error, error
 from .documents import Count
 
-UNKNOWN_KIND = declare("UNKNOWN_KIND", status=500, request_level=True)
-"""A sync named a kind with no limit: a mistake of ours, not the client's."""
+UNKNOWN_KIND = declare(
+    "UNKNOWN_KIND",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync asks Throttling about a kind of attempt it has no limit for (a bug of the "
+    "server's, not the client's).",
+)
 _DUPLICATE_KEY = 11000
 
 _RATE_LIMITED = error(RATE_LIMITED, "Too many attempts; try again later.")

@@ -6,7 +6,7 @@ from bson import ObjectId
 from app.database.cache import Cache
 from app.settings import SettingsView
 
-from .concept import PAGE_SIZES, UserAuthentication, UserListRow
+from .concept import PAGE_SIZES, PASSWORD_RULE, USERNAME_RULE, UserAuthentication, UserListRow
 from .documents import User
 from .passwords import PasswordHasher
 
@@ -38,4 +38,14 @@ def create(settings: UserAuthenticationSettings) -> UserAuthentication:
     )
 
 
-__all__ = ["DOCUMENTS", "PAGE_SIZES", "PasswordHasher", "User", "UserAuthentication", "UserListRow", "create"]
+__all__ = [
+    "DOCUMENTS",
+    "PAGE_SIZES",
+    "PASSWORD_RULE",
+    "USERNAME_RULE",
+    "PasswordHasher",
+    "User",
+    "UserAuthentication",
+    "UserListRow",
+    "create",
+]

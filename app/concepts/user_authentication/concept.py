@@ -46,8 +46,19 @@ from ..outputs import (
 from .documents import User, UserName
 from .passwords import PasswordHasher, normalized
 
-USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
+USERNAME_LENGTH = range(3, 33)
+USERNAME = re.compile(rf"[A-Za-z0-9_.\-]{{{USERNAME_LENGTH.start},{USERNAME_LENGTH[-1]}}}")
 PASSWORD_LENGTH = range(8, 257)
+USERNAME_RULE = (
+    f"{USERNAME_LENGTH.start} to {USERNAME_LENGTH[-1]} ASCII letters, digits, '_', '.' or '-'; unique regardless "
+    "of case (Ada and ada are one name), kept as typed"
+)
+"""The username rule, as clients are told it (GraphQL's argument descriptions)."""
+PASSWORD_RULE = (
+    f"{PASSWORD_LENGTH.start} to {PASSWORD_LENGTH[-1]} characters of any kind (Unicode code points, counted as "
+    "sent); compared in Unicode's NFKC form, so the same text typed with other code points is the same password"
+)
+"""The password rule, as clients are told it."""
 PAGE_SIZES = range(1, 1001)
 """How many users `_getAllUsers` gives at once: `first` is one of these."""
 
@@ -62,6 +73,10 @@ _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
 _WRONG_OLD_PASSWORD = error(INVALID_CREDENTIALS, "The old password is not correct.")
 _CHANGED_MEANWHILE = error(INVALID_CREDENTIALS, "The credentials changed while the password was being changed.")
 _NO_USER = error(USER_NOT_FOUND, "No such user.")
+_USERNAME_RULE_BROKEN = (
+    f"Usernames are {USERNAME_LENGTH.start} to {USERNAME_LENGTH[-1]} letters, digits, '_', '.' or '-'."
+)
+_PASSWORD_RULE_BROKEN = f"Passwords are {PASSWORD_LENGTH.start} to {PASSWORD_LENGTH[-1]} characters long."
 _GIVEN_UP = error(TIMEOUT, "The change took too long and was given up; nothing changed.")
 
 
@@ -186,9 +201,9 @@ class UserAuthentication:
         (as typed). effects: creates a user with that username and a hash of the password's
         NFKC form (version 0)."""
         if not _valid_username(username):
-            return error(INVALID_USERNAME, "Usernames are 3 to 32 letters, digits, '_', '.' or '-'.")
+            return error(INVALID_USERNAME, _USERNAME_RULE_BROKEN)
         if not _valid_password(password):
-            return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
+            return error(WEAK_PASSWORD, _PASSWORD_RULE_BROKEN)
         key = username.lower()
         if await User.find_one(User.key == key) is not None:
             return error(USERNAME_TAKEN, "That username is taken.")
@@ -250,7 +265,7 @@ class UserAuthentication:
         in force once completed (completePasswordChange) while its lease holds; until then
         the old password stays, and the credentials report no version (_getCredentials)."""
         if not _valid_password(newPassword):
-            return error(WEAK_PASSWORD, "Passwords are 8 to 256 characters long.")
+            return error(WEAK_PASSWORD, _PASSWORD_RULE_BROKEN)
         oid = _object_id(user)
         fields = ("username", "password_hash", "normalized", "version")
         found = await _find_user({"_id": oid}, *fields) if oid is not None else None

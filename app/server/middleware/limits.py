@@ -10,7 +10,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.refusals import BAD_REQUEST, refusal
+from app.api.errors import BAD_REQUEST
+from app.api.refusals import refusal
 from app.protocol.codes import BAD_USER_INPUT
 
 
