@@ -348,6 +348,10 @@ class Settings(BaseSettings):
     except in production (where codegen reads schema.graphql instead)."""
     graphiql: bool | None = None
     """Serve GraphiQL to browsers at /graphql. Unset = on, except in production."""
+    user_directory: bool | None = None
+    """Let any signed-in user list every account (`allUsers`, REST `_getAllUsers`); off, they
+    answer FORBIDDEN. Unset = on, except in production: a list of every username makes the
+    per-username login throttling easy to aim at everyone."""
     strict_responses: bool | None = None
     """A second response to one request (two syncs answering one outcome: a bug) fails
     the request with INTERNAL_SERVER_ERROR, so the bug shows. Unset = on, except in
@@ -489,6 +493,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def user_directory_enabled(self) -> bool:
+        return not self.production if self.user_directory is None else self.user_directory
 
     @model_validator(mode="after")
     def _check_argon2(self) -> Self:

@@ -49,7 +49,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
     }
     settings = {
         "closed": production,
-        "opened": {**production, "GRAPHQL_INTROSPECTION": "true", "GRAPHIQL": "true"},
+        "opened": {**production, "GRAPHQL_INTROSPECTION": "true", "GRAPHIQL": "true", "USER_DIRECTORY": "on"},
         "development": {
             "WORKERS": "2",
             "DEBUG_FLOWS": "true",
@@ -103,6 +103,15 @@ def test_settings_open_introspection_and_graphiql_in_production(apps: dict[str, 
 
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
     assert graphiql(apps["opened"]).status_code == 200
+
+
+def test_production_lists_no_users_unless_the_directory_is_turned_on(apps: dict[str, AppProcess]) -> None:
+    closed = apps["closed"].gql("{ allUsers { username } }", token=apps["closed"].register("ada_closed")[1])
+    opened = apps["opened"].gql("{ allUsers { username } }", token=apps["opened"].register("ada_opened")[1])
+
+    assert closed["data"] is None
+    assert [error["extensions"]["code"] for error in closed["errors"]] == ["FORBIDDEN"]
+    assert {"username": "ada_opened"} in opened["data"]["allUsers"]
 
 
 def test_the_start_up_log_says_where_graphql_and_graphiql_are(apps: dict[str, AppProcess]) -> None:
