@@ -27,6 +27,7 @@ from .passkeys import Passkeys
 from .requesting import Requesting
 from .sessioning import Sessioning
 from .throttling import Throttling
+from .two_factor import TwoFactor
 from .user_authentication import UserAuthentication
 
 
@@ -118,6 +119,7 @@ __all__ = [
     "Requesting",
     "Sessioning",
     "Throttling",
+    "TwoFactor",
     "UserAuthentication",
     "create_all",
     "packages",

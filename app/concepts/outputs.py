@@ -43,6 +43,13 @@ INVALID_PASSKEY = declare(
     "its name is too long.",
 )
 PASSKEY_NOT_FOUND = declare("PASSKEY_NOT_FOUND", description="The id names none of the user's passkeys.")
+INVALID_CODE = declare(
+    "INVALID_CODE",
+    description="The authenticator code or recovery code is wrong, was used already, or there is no setup to confirm.",
+)
+TOTP_NOT_ENABLED = declare(
+    "TOTP_NOT_ENABLED", description="The user has no authenticator app enabled, so there is nothing to change."
+)
 
 
 class Error(TypedDict):

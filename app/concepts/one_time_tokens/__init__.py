@@ -14,6 +14,7 @@ VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"
 PASSKEY_REGISTRATION = "passkey-registration"
 PASSKEY_LOGIN = "passkey-login"
+SECOND_FACTOR = "second-factor"
 
 
 class OneTimeTokensSettings(SettingsView):
@@ -29,6 +30,8 @@ def lifetimes(settings: OneTimeTokensSettings) -> dict[str, timedelta]:
         # A passkey ceremony's ticket keeps its challenge as long as the browser waits.
         PASSKEY_REGISTRATION: CEREMONY_TIME,
         PASSKEY_LOGIN: CEREMONY_TIME,
+        # Between the right password and the second factor: five minutes to type a code.
+        SECOND_FACTOR: timedelta(minutes=5),
     }
 
 
@@ -41,6 +44,7 @@ __all__ = [
     "PASSKEY_LOGIN",
     "PASSKEY_REGISTRATION",
     "RESET_PASSWORD",
+    "SECOND_FACTOR",
     "VERIFY_EMAIL",
     "OneTimeToken",
     "OneTimeTokens",
