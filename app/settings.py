@@ -298,7 +298,8 @@ class Settings(BaseSettings):
     # --- Login throttling ------------------------------------------------------------------
     throttle_username_failures: PositiveInt = 5
     """Failed logins for one username (and failed old-password checks of `changePassword`
-    for one user) within the window before further attempts are refused."""
+    for one user, and wrong codes of `verifySecondFactor` for one user) within the window
+    before further attempts are refused."""
     throttle_address_failures: PositiveInt = 50
     """Failed logins from one client address within the window (several users share addresses)."""
     throttle_address_registrations: PositiveInt = 20

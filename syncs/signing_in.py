@@ -12,7 +12,7 @@ answered with the route's output: the keys of its `output` among the user, usern
 session and expiry.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, get_type_hints
 
 from app.concepts import Gating, Requesting, Sessioning, UserAuthentication
@@ -28,29 +28,44 @@ SIGNED_IN = {"user", "username", "session", "expiresAt"}
 (its other outputs are answered by the syncs of whoever holds the session gate)."""
 
 
-def signs_in(route: Route, action: Callable[..., Any], *, method: str = BY_PASSWORD) -> list[Sync]:
+def signs_in(
+    route: Route,
+    action: Callable[..., Any],
+    *,
+    method: str = BY_PASSWORD,
+    after: tuple[Callable[..., Any], Mapping[str, Any], str] | None = None,
+) -> list[Sync]:
     """The syncs that take a request for `route` from `action`'s `{user}` (or `{user,
     version}`) to its answer; `method` is what the sign-in proved (a password unless
-    said otherwise, so a new way in is held for a second factor until it says why not)."""
+    said otherwise, so a new way in is held for a second factor until it says why not),
+    unless the action answers a `method` of its own (a second factor says which it was).
+    With `after` (an action, the literal inputs it was invoked with, and the key of its
+    success output that names the same user), the session is asked for only once that
+    action too has succeeded in the flow, for that user (a ticket redeemed)."""
     answered = next(keys for keys in map(set, route.outputs_keys) if keys <= SIGNED_IN)
     outputs = [set(shape.__annotations__) for shape in typeddicts(get_type_hints(action)["return"])]
     versioned = any("version" in keys for keys in outputs)
+    own_method = any("method" in keys for keys in outputs)
 
     @sync(name=f"{route.name}AsksForSession")
-    def AsksForSession(request, user):
+    def AsksForSession(request, user, proven):
+        said = {"method": proven} if own_method else {}
+        subject = {"user": user, "method": proven if own_method else method}
         return Sync(
             when=[
                 (Requesting.request, {"path": route.path}, {"request": request}),
-                (action, {}, {"user": user}),
+                (action, {}, {"user": user, **said}),
+                *([(after[0], dict(after[1]), {after[2]: user})] if after is not None else []),
             ],
             then=[
-                (Gating.ask, {"gate": SESSION_GATE, "key": request, "user": user, "method": method}),
+                (Gating.ask, {"gate": SESSION_GATE, "key": request, **subject}),
                 (Gating.decide, {"gate": SESSION_GATE, "key": request}),
             ],
         )
 
     @sync(name=f"{route.name}CreatesSession")
-    def CreatesSession(request, user, client, user_agent, passed):
+    def CreatesSession(request, user, client, user_agent, passed, proven):
+        said = {"method": proven} if own_method else {}
         return Sync(
             when=[
                 (
@@ -58,10 +73,20 @@ def signs_in(route: Route, action: Callable[..., Any], *, method: str = BY_PASSW
                     {"path": route.path, "client": client, "userAgent": user_agent},
                     {"request": request},
                 ),
-                (action, {}, {"user": user}),
+                (action, {}, {"user": user, **said}),
                 (Gating.decide, {"gate": SESSION_GATE, "key": request}, {"passed": passed}),
             ],
-            then=[(Sessioning.create, {"user": user, "client": client, "userAgent": user_agent})],
+            then=[
+                (
+                    Sessioning.create,
+                    {
+                        "user": user,
+                        "client": client,
+                        "userAgent": user_agent,
+                        "method": proven if own_method else method,
+                    },
+                )
+            ],
         )
 
     @sync(name=f"{route.name}Response")

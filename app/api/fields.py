@@ -9,7 +9,9 @@ value, and is typed by it, so a misspelt key is a type error:
         return ChangePasswordSuccess(user=User(id=ID(out["user"]), username=out["username"]))
 
 A field answers a domain error as a `UserError`, so a route that can answer one needs
-a `result`: the name of the union of its presenters' types and `UserError`. A
+a `result`: the name of the union of its presenters' types and `UserError`. Routes
+that name the same union share it: it is of every type any of them answers (each sign-in
+answers `AuthResult`, though only a password sign-in may answer `SecondFactorRequired`). A
 presenter that returns None makes the field nullable.
 """
 
@@ -125,6 +127,15 @@ class Fields:
                         f"presenter {presenter.name} presents route {route.path}, which is not exposed in GraphQL "
                         "(give the route graphql='Query.name' or 'Mutation.name')"
                     )
+        self.members: dict[str, tuple[Any, ...]] = {}
+        """Each union's types: those of every route that names it (AuthResult is a sign-in's
+        answer, whichever route signs in and whichever of its types a route answers)."""
+        for route in exposed:
+            ours = [p for p in self.presenters if route in p.routes]
+            result = next(iter({p.result for p in ours}), None)
+            if result is not None:
+                known = self.members.get(result, ())
+                self.members[result] = tuple(dict.fromkeys((*known, *self._own_members(route, ours))))
         for route in exposed:
             self._add(route)
 
@@ -180,16 +191,19 @@ class Fields:
                 raise FieldDeclarationError(f"route {route.path} has presenters of several types: name their union")
             kind = kinds.pop()
             return kind | None if any(p.returns is type(None) for p in ours) else kind  # a presenter of None: null
-        members = tuple(dict.fromkeys(p.returns for p in ours))
-        if domain:
-            members += (self.user_error,)
-        known = self.unions.get(result)
-        if known is not None and set(known[0]) != set(members):
-            raise FieldDeclarationError(f"union {result}: route {route.path} makes it of other types than before")
-        if known is None:
+        if result not in self.unions:
+            members = self.members[result]
+            if self.user_error in members:  # UserError last, as the contract lists it
+                members = (*(m for m in members if m is not self.user_error), self.user_error)
             union = Annotated[typing.Union[members], strawberry.union(result)]  # type: ignore[valid-type]  # noqa: UP007
             self.unions[result] = (members, union)
         return self.unions[result][1]
+
+    def _own_members(self, route: Route, ours: list[Presenter]) -> tuple[Any, ...]:
+        """The types a route's field answers: its presenters', and UserError if it can answer a domain error."""
+        answered = [*route.errors, *self.answers.get(route.path, ())]
+        domain = any(not codes.request_level(code) for code in answered)
+        return (*dict.fromkeys(p.returns for p in ours), *((self.user_error,) if domain else ()))
 
     def _resolver(self, route: Route, by_shape: dict[Any, Presenter], returns: Any) -> Callable[..., Any]:
         user_error, error_code = self.user_error, self.error_code

@@ -7,9 +7,9 @@
 - SESSION_GATE: every sign-in (register, authenticate, /login, and every route made
   with `syncs.signing_in.signs_in`), after the credentials are checked and before the
   session is created. Its subject: `user`, and `method`, what the sign-in proved (one
-  of the methods below). A refusal answers the request with its error and no session
-  is made; a hold means the holder's syncs answer (e.g. a second factor is asked for)
-  and no session is made.
+  of the methods below, which the session also records). A refusal answers the
+  request with its error and no session is made; a hold means the holder's syncs
+  answer (e.g. a second factor is asked for) and no session is made.
 """
 
 from typing import Final
@@ -23,3 +23,7 @@ second factor, when the user has one, holds it."""
 BY_PASSKEY: Final = "passkey"
 """A sign-in by a passkey its authenticator unlocked (PIN or biometric): both factors,
 the device and the user, so nothing holds it for another."""
+BY_PASSWORD_TOTP: Final = "password+totp"
+"""A password, then a code of the user's authenticator app (verifySecondFactor)."""
+BY_PASSWORD_RECOVERY: Final = "password+recovery"
+"""A password, then one of the user's recovery codes (verifySecondFactor)."""

@@ -202,7 +202,8 @@ def test_every_route_passes_the_request_gate_and_every_sign_in_the_session_gate(
     register = next(c for c in assembly().coverages if c.route.path == "/UserAuthentication/register")
     me = next(c for c in assembly().coverages if c.route.path == "/me")
 
-    assert register.gates == {"request": [], "session": []}
+    # The second factor's guard watches every sign-in (it holds those by a password alone).
+    assert register.gates == {"request": [], "session": ["SecondFactorHoldsPasswordSignIn"]}
     assert me.gates == {"request": []}
 
 

@@ -320,8 +320,8 @@ async def test_rest_lists_revokes_and_logs_out_everywhere(api: Api) -> None:
     rows = listed.json()["results"]
     assert set(listed.json()) == {"results"} and len(rows) == 3
     for row in rows:
-        assert set(row) == {"id", "createdAt", "expiresAt", "lastUsedAt", "client", "userAgent", "current"}
-        assert row["client"] == CLIENT
+        assert set(row) == {"id", "createdAt", "expiresAt", "lastUsedAt", "client", "userAgent", "method", "current"}
+        assert row["client"] == CLIENT and row["method"] == "password"
     [laptop_id] = [row["id"] for row in rows if row["current"]]
     phone_id = await current_id(api, phone)
 

@@ -30,6 +30,9 @@ class Session:
     user_agent: str | None = strawberry.field(
         description="The User-Agent it was created with (at most 256 characters)."
     )
+    method: str = strawberry.field(
+        description="How the session was made: `password`, `password+totp`, `password+recovery` or `passkey`."
+    )
     current: bool = strawberry.field(description="True for the session making this request.")
 
 

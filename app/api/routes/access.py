@@ -18,6 +18,14 @@ class SignedIn(TypedDict):
     expiresAt: datetime
 
 
+class SecondFactorRequired(TypedDict):
+    """The password was right, and the user has a second factor: no session yet, but a
+    ticket for verifySecondFactor (single use, five minutes; app/api/routes/two_factor.py)."""
+
+    ticket: str
+    expiresAt: datetime
+
+
 class LoggedIn(TypedDict):
     session: str
     expiresAt: datetime
@@ -54,18 +62,20 @@ AUTHENTICATE = Route(
     "/UserAuthentication/authenticate",
     USERNAME,
     PASSWORD,
-    output=SignedIn,
+    output=SignedIn | SecondFactorRequired,
     errors=[INVALID_CREDENTIALS, RATE_LIMITED],
     graphql="Mutation.authenticate",
-    description="Check a username and password and create a session.",
+    description="Check a username and password and create a session (or, for a user with a second factor, a "
+    "ticket for verifySecondFactor).",
 )
 LOGIN = Route(
     "/login",
     USERNAME,
     PASSWORD,
-    output=LoggedIn,
+    output=LoggedIn | SecondFactorRequired,
     errors=[INVALID_CREDENTIALS, RATE_LIMITED],
-    description="authenticate, answering only the session (the TypeScript version's REST protocol).",
+    description="authenticate, answering only the session (the TypeScript version's REST protocol), or the "
+    "ticket for the second factor.",
 )
 LOGOUT = Route(
     "/logout", SESSION, output=LoggedOut, graphql="Mutation.logout", description="Revoke the current session."

@@ -36,6 +36,8 @@ INVALID_USER = declare(
 )
 
 USER_AGENT_LENGTH = 256
+DEFAULT_METHOD = "password"
+"""The method of a session made before sessions recorded theirs: all were by password then."""
 LISTED = 1000
 
 
@@ -85,6 +87,10 @@ class SessionRow(TypedDict):
     lastUsedAt: datetime
     client: str | None
     userAgent: str | None
+    method: str
+    """How it was made: what its sign-in proved (app.protocol.gates: `password`,
+    `password+totp`, `password+recovery`, `passkey`); `password` for sessions made
+    before sessions recorded it."""
 
 
 def utc_now() -> datetime:
@@ -136,10 +142,11 @@ class Sessioning:
                 self.cache.discard(id)
 
     async def create(
-        self, user: str, client: str | None = None, userAgent: str | None = None
+        self, user: str, client: str | None = None, userAgent: str | None = None, method: str | None = None
     ) -> SessionOut | Annotated[Error, INVALID_USER]:
         """effects: starts a session for the user, expiring after the configured TTL,
-        noting where it was created from (the User-Agent cut to 256 characters); if the
+        noting where it was created from (the User-Agent cut to 256 characters) and how
+        (`method`: what the sign-in proved, e.g. `password+totp`); if the
         user then has more than `per_user` sessions, ends the least recently used ones."""
         if not isinstance(user, str) or not user:
             return error(INVALID_USER, "A session needs a user.")
@@ -154,6 +161,7 @@ class Sessioning:
             last_used=now,
             client=_text(client),
             user_agent=agent[:USER_AGENT_LENGTH] if agent else None,
+            method=_text(method),
         )
         await session.insert()
         await self._keep_most_recent(user)
@@ -276,6 +284,7 @@ class Sessioning:
                 "lastUsedAt": session.last_used or session.created,
                 "client": session.client,
                 "userAgent": session.user_agent,
+                "method": session.method or DEFAULT_METHOD,
             }
             async for session in found
             if session.handle is not None and session.expires > now

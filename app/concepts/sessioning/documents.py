@@ -23,6 +23,7 @@ class Session(Document):
     last_used: datetime | None = None
     client: str | None = None
     user_agent: str | None = None
+    method: str | None = None  # None only for sessions created before methods were recorded: a password
 
     class Settings:
         name = "Sessioning.sessions"

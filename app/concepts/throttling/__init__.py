@@ -23,6 +23,8 @@ def limits(settings: ThrottlingSettings) -> dict[str, Limit]:
     return {
         "login": Limit(settings.throttle_username_failures, window, per_source=settings.throttle_address_failures),
         "password": Limit(settings.throttle_username_failures, window),
+        # The codes of verifySecondFactor, per user: a password sign-in does not clear it.
+        "second-factor": Limit(settings.throttle_username_failures, window),
         "registration": Limit(settings.throttle_address_registrations, window),
     }
 

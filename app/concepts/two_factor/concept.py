@@ -34,10 +34,20 @@ import pyotp
 import segno
 from pymongo.errors import DuplicateKeyError
 
+from app.engine import Secret
+from app.protocol.codes import declare
 from app.sealing import Sealer
 
 from ..outputs import INVALID_CODE, TOTP_NOT_ENABLED, Error, error
 from .documents import Factor
+
+INVALID_USER = declare(
+    "INVALID_USER",
+    status=500,
+    request_level=True,
+    description="Never, unless a sync asks for a session or passkey of no user (a bug of the server's, not the "
+    "client's).",
+)
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -60,15 +70,15 @@ BY_ID = [("_id", 1)]
 
 
 class SetupOut(TypedDict):
-    secret: str
+    secret: Secret
     """Base32, for typing into an authenticator app."""
-    uri: str
-    qrCodeSvg: str
+    uri: Secret
+    qrCodeSvg: Secret
 
 
 class EnabledOut(TypedDict):
     user: str
-    recoveryCodes: list[str]
+    recoveryCodes: list[Secret]
 
 
 class DisabledOut(TypedDict):
@@ -150,12 +160,12 @@ class TwoFactor:
                 found = step if found is None else found
         return found
 
-    async def beginSetup(self, user: str, username: str) -> SetupOut | Annotated[Error, INVALID_CODE]:
+    async def beginSetup(self, user: str, username: str) -> SetupOut | Annotated[Error, INVALID_USER]:
         """effects: a new secret for the user, pending until `confirmSetup` (one set up
         before and not confirmed is replaced; one in force stays); answers it as Base32,
         as an otpauth:// URI and as that URI's QR code (SVG)."""
         if not isinstance(user, str) or not user or not isinstance(username, str):
-            return error(INVALID_CODE, "A setup is for a user.")
+            return error(INVALID_USER, "A setup is for a user.")
         secret = pyotp.random_base32()
         sealed = self.sealer.seal(secret, user)
         collection = Factor.get_pymongo_collection()
@@ -169,7 +179,7 @@ class TwoFactor:
         svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff")
         return {"secret": secret, "uri": uri, "qrCodeSvg": svg}
 
-    async def confirmSetup(self, user: str, code: str) -> EnabledOut | Annotated[Error, INVALID_CODE]:
+    async def confirmSetup(self, user: str, code: Secret) -> EnabledOut | Annotated[Error, INVALID_CODE]:
         """requires: a pending setup, and a current code of its secret.
         effects: puts its secret in force (in place of any before), with ten new recovery
         codes (answered, kept as hashes), the code's step as the last accepted one."""
@@ -227,7 +237,7 @@ class TwoFactor:
         return {"user": user, "recoveryCodes": codes}
 
     async def verify(
-        self, user: str, code: str, proven: str, version: int | None = None
+        self, user: str, code: Secret, proven: str, version: int | None = None
     ) -> VerifiedOut | Annotated[Error, INVALID_CODE]:
         """requires: the user has a secret in force, and `code` is its code of the current
         step (or the one before or after) later than the last accepted, or one of their

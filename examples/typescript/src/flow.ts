@@ -48,6 +48,9 @@ export async function register(client: ApolloClient, username: string, password:
       return { kind: "signed in", user: answer.user.id, session: answer.session, expiresAt: new Date(answer.expiresAt) };
     case "UserError":
       return { kind: "refused", code: answer.code, message: answer.message };
+    case "SecondFactorRequired":
+      // AuthResult is every sign-in's answer; a new account has no second factor yet.
+      throw new Error("register never asks for a second factor");
   }
 }
 

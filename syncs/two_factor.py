@@ -1,0 +1,418 @@
+"""Two-factor sign-in: an authenticator app (TOTP) and recovery codes.
+
+- Setting one up, turning it off and renewing the recovery codes need the password
+  again (a stolen session must not change the way in): it is counted against the user
+  before it is checked, as changePassword's old password is (kind "password").
+  `confirmTotpSetup` puts the new secret in force with a code of it, and answers the
+  recovery codes. Confirming and disabling revoke the user's other sessions, as a
+  password change does (the current one stays).
+- A password sign-in (a session gate ask with method "password": authenticate, /login,
+  and any other route that signs in by a password alone) of a user with an
+  authenticator app in force is held by the guard below: no session, but a ticket (a
+  OneTimeTokens token, five minutes, single use) keeping what the sign-in proved and
+  the version of the credentials it stood on, answered as the route's
+  SecondFactorRequired output ({ticket, expiresAt}). Passkeys are never held (both
+  factors), nor is a second factor's own sign-in ("password+totp",
+  "password+recovery"). Every route that declares SecondFactorRequired among its
+  outputs is answered so (a route that signs in by a password and does not declare it
+  is held all the same, and its request fails: never a session without the factor).
+- `verifySecondFactor`: the ticket is looked up (not used up: a mistyped code may be
+  typed again), the code is counted against the ticket's user (kind "second-factor":
+  the per-username limit in each window, never cleared by a password, so a guesser who
+  has the password gets no more tries by signing in again) before it is checked, and a
+  success clears the count. Then the ticket is redeemed, one conditional delete: of
+  concurrent uses of one ticket at most one gets past it, and only then is the session
+  asked for, as a sign-in by "password+totp" or "password+recovery". The session is
+  checked against the credentials version the ticket kept (signing_in.py): a password
+  changed or an account deleted since the password was checked leaves no session.
+- Deleting the account removes its second factor, once the deletion is complete.
+"""
+
+from collections.abc import Callable
+
+from app.api.routes import all_routes
+from app.api.routes.access import SecondFactorRequired
+from app.api.routes.account import DELETE_ACCOUNT
+from app.api.routes.two_factor import (
+    BEGIN_TOTP_SETUP,
+    CONFIRM_TOTP_SETUP,
+    DISABLE_TOTP,
+    REGENERATE_RECOVERY_CODES,
+    TWO_FACTOR,
+    VERIFY_SECOND_FACTOR,
+)
+from app.concepts import Gating, OneTimeTokens, Requesting, Sessioning, Throttling, TwoFactor, UserAuthentication
+from app.concepts.one_time_tokens import SECOND_FACTOR
+from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, error
+from app.engine import Frame, Sync, Var, sync
+from app.protocol.gates import BY_PASSWORD, SESSION_GATE
+from app.protocol.routes import Route
+
+from .shapes import error_response, unauthenticated
+from .signing_in import signs_in
+from .throttling import rate_limited
+
+CODES = "second-factor"
+"""The throttling kind of the codes of verifySecondFactor, counted per user."""
+HOLDER = "TwoFactor"
+
+WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
+BAD_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used or expired. Sign in again.")
+
+
+def ticket_data(data: Var, version: Var) -> Callable[[Frame], Frame]:
+    def keep(frame: Frame) -> Frame:
+        """the ticket keeps what the sign-in proved (a password), and the credentials version it stood on"""
+        return {**frame, data: {"method": BY_PASSWORD, "version": frame[version]}}
+
+    return keep
+
+
+def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
+    def take(frame: Frame) -> Frame:
+        """read what the ticket kept (nothing proven if it is gone meanwhile)"""
+        return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
+
+    return take
+
+
+# -- Status -----------------------------------------------------------------------------------------
+
+
+@sync
+def TwoFactorStatusRequest(request, session, user, totp, left):
+    return Sync(
+        when=[(Requesting.request, {"path": TWO_FACTOR.path, "session": session}, {"request": request})],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).query(
+            TwoFactor._getStatus, {"user": user}, {"totp": totp, "recoveryCodesLeft": left}
+        ),
+        then=[(Requesting.respond, {"request": request, "totp": totp, "recoveryCodesLeft": left})],
+    )
+
+
+TwoFactorStatusUnauthenticated = unauthenticated(TWO_FACTOR)
+
+
+# -- The password again: setting up, disabling, renewing the recovery codes ---------------------------
+
+
+def password_checked(route: Route) -> list[Sync]:
+    """The syncs that count the session user's password attempt (kind "password"), check
+    the password, answer a wrong one, and clear the count on a right one. The route's own
+    syncs go on from `UserAuthentication.authenticate`'s success."""
+
+    @sync(name=f"{route.name}Attempt")
+    def Attempt(request, session, user):
+        return Sync(
+            when=[(Requesting.request, {"path": route.path, "session": session}, {"request": request})],
+            where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
+            then=[(Throttling.attempt, {"kind": "password", "key": user})],
+        )
+
+    @sync(name=f"{route.name}ChecksPassword")
+    def ChecksPassword(request, password, user, username, at):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path, "password": password}, {"request": request}),
+                (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
+            ],
+            # A user gone meanwhile has no username: the check fails, as for a wrong password.
+            where=lambda frames: frames.query(
+                UserAuthentication._getUsernameById, {"user": user}, {"username": username}, default={"username": None}
+            ),
+            then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
+        )
+
+    @sync(name=f"{route.name}WrongPassword")
+    def WrongPassword(request, message):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (UserAuthentication.authenticate, {}, {"error": message}),
+            ],
+            then=[(Requesting.respond, {"request": request, **WRONG_PASSWORD})],
+        )
+
+    @sync(name=f"{route.name}Succeeded")
+    def Succeeded(request, user, at):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
+                (UserAuthentication.authenticate, {}, {"user": user}),
+            ],
+            then=[(Throttling.succeed, {"kind": "password", "key": user, "at": at})],
+        )
+
+    return [Attempt, unauthenticated(route), rate_limited(route, "password"), ChecksPassword, WrongPassword, Succeeded]
+
+
+BeginTotpSetupPassword = password_checked(BEGIN_TOTP_SETUP)
+
+
+@sync
+def BeginTotpSetupBegins(request, user, username):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": BEGIN_TOTP_SETUP.path}, {"request": request}),
+            (UserAuthentication.authenticate, {"username": username}, {"user": user}),
+        ],
+        then=[(TwoFactor.beginSetup, {"user": user, "username": username})],
+    )
+
+
+@sync
+def BeginTotpSetupResponse(request, secret, uri, svg):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": BEGIN_TOTP_SETUP.path}, {"request": request}),
+            (TwoFactor.beginSetup, {}, {"secret": secret, "uri": uri, "qrCodeSvg": svg}),
+        ],
+        then=[(Requesting.respond, {"request": request, "secret": secret, "uri": uri, "qrCodeSvg": svg})],
+    )
+
+
+BeginTotpSetupResponseError = error_response(BEGIN_TOTP_SETUP, TwoFactor.beginSetup)
+
+
+@sync
+def ConfirmTotpSetupRequest(request, session, code, user):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": CONFIRM_TOTP_SETUP.path, "session": session, "code": code},
+                {"request": request},
+            )
+        ],
+        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
+        then=[(TwoFactor.confirmSetup, {"user": user, "code": code})],
+    )
+
+
+ConfirmTotpSetupUnauthenticated = unauthenticated(CONFIRM_TOTP_SETUP)
+ConfirmTotpSetupResponseError = error_response(CONFIRM_TOTP_SETUP, TwoFactor.confirmSetup)
+
+
+@sync
+def ConfirmTotpSetupRevokesOtherSessions(request, session, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path, "session": session}, {"request": request}),
+            (TwoFactor.confirmSetup, {}, {"user": user}),
+        ],
+        then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+    )
+
+
+@sync
+def ConfirmTotpSetupResponse(request, user, codes):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (TwoFactor.confirmSetup, {}, {"user": user, "recoveryCodes": codes}),
+            (Sessioning.deleteByUser, {}, {"user": user}),
+        ],
+        then=[(Requesting.respond, {"request": request, "recoveryCodes": codes})],
+    )
+
+
+ConfirmTotpSetupRevocationError = error_response(CONFIRM_TOTP_SETUP, Sessioning.deleteByUser, "RevocationError")
+
+DisableTotpPassword = password_checked(DISABLE_TOTP)
+
+
+@sync
+def DisableTotpDisables(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        then=[(TwoFactor.disable, {"user": user})],
+    )
+
+
+DisableTotpResponseError = error_response(DISABLE_TOTP, TwoFactor.disable)
+
+
+@sync
+def DisableTotpRevokesOtherSessions(request, session, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path, "session": session}, {"request": request}),
+            (TwoFactor.disable, {}, {"user": user}),
+        ],
+        then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+    )
+
+
+@sync
+def DisableTotpResponse(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (TwoFactor.disable, {}, {"user": user}),
+            (Sessioning.deleteByUser, {}, {"user": user}),
+        ],
+        then=[(Requesting.respond, {"request": request, "ok": True})],
+    )
+
+
+DisableTotpRevocationError = error_response(DISABLE_TOTP, Sessioning.deleteByUser, "RevocationError")
+
+RegenerateRecoveryCodesPassword = password_checked(REGENERATE_RECOVERY_CODES)
+
+
+@sync
+def RegenerateRecoveryCodesRenews(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": REGENERATE_RECOVERY_CODES.path}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        then=[(TwoFactor.regenerateRecoveryCodes, {"user": user})],
+    )
+
+
+@sync
+def RegenerateRecoveryCodesResponse(request, codes):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": REGENERATE_RECOVERY_CODES.path}, {"request": request}),
+            (TwoFactor.regenerateRecoveryCodes, {}, {"recoveryCodes": codes}),
+        ],
+        then=[(Requesting.respond, {"request": request, "recoveryCodes": codes})],
+    )
+
+
+RegenerateRecoveryCodesResponseError = error_response(REGENERATE_RECOVERY_CODES, TwoFactor.regenerateRecoveryCodes)
+
+
+# -- The guard: a password sign-in of a user with an authenticator app is held --------------------------
+
+
+@sync
+def SecondFactorHoldsPasswordSignIn(key, user, version, data):
+    return Sync(
+        when=[(Gating.ask, {"gate": SESSION_GATE, "key": key, "user": user, "method": BY_PASSWORD}, {})],
+        where=lambda frames: (
+            frames.query(TwoFactor._isEnabled, {"user": user}, {})
+            .query(UserAuthentication._getCredentials, {"user": user}, {"version": version}, default={"version": None})
+            .map(ticket_data(data, version), binds=[data])
+        ),
+        then=[
+            (Gating.hold, {"gate": SESSION_GATE, "key": key, "by": HOLDER}),
+            (OneTimeTokens.issue, {"purpose": SECOND_FACTOR, "subject": user, "data": data}),
+        ],
+    )
+
+
+def second_factor_answer(route: Route) -> list[Sync]:
+    """The syncs that answer a held sign-in on `route` with its SecondFactorRequired output."""
+
+    @sync(name=f"{route.name}SecondFactorRequired")
+    def Required(request, ticket, expires_at):
+        return Sync(
+            when=[
+                (Requesting.request, {"path": route.path}, {"request": request}),
+                (OneTimeTokens.issue, {"purpose": SECOND_FACTOR}, {"token": ticket, "expiresAt": expires_at}),
+            ],
+            then=[(Requesting.respond, {"request": request, "ticket": ticket, "expiresAt": expires_at})],
+        )
+
+    return [Required, error_response(route, OneTimeTokens.issue, "TicketError", {"purpose": SECOND_FACTOR})]
+
+
+HeldSignInsAnswered = [
+    answer for route in all_routes() if SecondFactorRequired in route.outputs for answer in second_factor_answer(route)
+]
+
+
+# -- verifySecondFactor ---------------------------------------------------------------------------
+
+
+@sync
+def VerifySecondFactorAttempt(request, ticket, user):
+    return Sync(
+        when=[(Requesting.request, {"path": VERIFY_SECOND_FACTOR.path, "ticket": ticket}, {"request": request})],
+        where=lambda frames: frames.query(
+            OneTimeTokens._getSubject, {"purpose": SECOND_FACTOR, "token": ticket}, {"subject": user}
+        ),
+        then=[(Throttling.attempt, {"kind": CODES, "key": user})],
+    )
+
+
+@sync
+def VerifySecondFactorBadTicket(request, ticket):
+    return Sync(
+        when=[(Requesting.request, {"path": VERIFY_SECOND_FACTOR.path, "ticket": ticket}, {"request": request})],
+        where=lambda frames: frames.without(OneTimeTokens._getSubject, {"purpose": SECOND_FACTOR, "token": ticket}),
+        then=[(Requesting.respond, {"request": request, **BAD_TICKET})],
+    )
+
+
+VerifySecondFactorThrottled = rate_limited(VERIFY_SECOND_FACTOR, CODES)
+
+
+@sync
+def VerifySecondFactorChecksCode(request, ticket, code, user, at, data, proven, version):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {"path": VERIFY_SECOND_FACTOR.path, "ticket": ticket, "code": code},
+                {"request": request},
+            ),
+            (Throttling.attempt, {"kind": CODES, "key": user}, {"at": at}),
+        ],
+        where=lambda frames: frames.query(
+            OneTimeTokens._getSubject, {"purpose": SECOND_FACTOR, "token": ticket}, {"data": data}, default={"data": {}}
+        ).map(kept(data, method=proven, version=version), binds=[proven, version]),
+        then=[(TwoFactor.verify, {"user": user, "code": code, "proven": proven, "version": version})],
+    )
+
+
+@sync
+def VerifySecondFactorSucceeded(request, user, at):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": VERIFY_SECOND_FACTOR.path}, {"request": request}),
+            (Throttling.attempt, {"kind": CODES, "key": user}, {"at": at}),
+            (TwoFactor.verify, {}, {"user": user}),
+        ],
+        then=[(Throttling.succeed, {"kind": CODES, "key": user, "at": at})],
+    )
+
+
+@sync
+def VerifySecondFactorRedeems(request, ticket, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": VERIFY_SECOND_FACTOR.path, "ticket": ticket}, {"request": request}),
+            (TwoFactor.verify, {}, {"user": user}),
+        ],
+        then=[(OneTimeTokens.redeem, {"purpose": SECOND_FACTOR, "token": ticket})],
+    )
+
+
+VerifySecondFactorTicketError = error_response(
+    VERIFY_SECOND_FACTOR, OneTimeTokens.redeem, "TicketError", {"purpose": SECOND_FACTOR}
+)
+VerifySecondFactorSignsIn = signs_in(
+    VERIFY_SECOND_FACTOR, TwoFactor.verify, after=(OneTimeTokens.redeem, {"purpose": SECOND_FACTOR}, "subject")
+)
+
+
+# -- A deleted account's second factor ------------------------------------------------------------------
+
+
+@sync
+def DeleteAccountRemovesSecondFactor(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DELETE_ACCOUNT.path}, {"request": request}),
+            (UserAuthentication.completeDeletion, {}, {"user": user}),
+        ],
+        then=[(TwoFactor.remove, {"user": user})],
+    )
