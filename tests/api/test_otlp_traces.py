@@ -20,6 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 from app.observability.tracing import Tracing
 
 from .helpers import REGISTER, StartApi
+from .second_factor import enroll, outcome, ticket, verify
 
 PASSWORD = "correct horse traced"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -199,3 +200,18 @@ async def test_probes_and_scrapes_are_not_traced(start_api: StartApi, receiver: 
     assert answers == [200, 200, 200]
     names = [span.name for span in receiver.spans if span.kind == SpanMessage.SPAN_KIND_SERVER]
     assert names == ["POST /api/me"]
+
+
+async def test_two_factor_secrets_and_codes_are_never_in_a_span(start_api: StartApi, receiver: Receiver) -> None:
+    async with start_api(otel_exporter_otlp_endpoint=receiver.url) as api:
+        ada = await enroll(api)
+        held = await ticket(api)
+        code = ada.code()
+        signed_in = await verify(api, held, code)
+        recovered = await verify(api, await ticket(api), ada.recovery_codes[0])
+
+    assert outcome(signed_in) == "ok" and outcome(recovered) == "ok"
+    assert any(span.name == "TwoFactor.verify" for span in receiver.spans), receiver.tree()
+    sent = b"".join(receiver.bodies)
+    for secret in [ada.secret, code, held, *ada.recovery_codes]:
+        assert secret.encode() not in sent, secret
