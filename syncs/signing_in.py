@@ -7,10 +7,9 @@ passes the session gate, saying how the user signed in (`method`: a password, a
 passkey, a password and a second factor; see app.protocol.gates): guards may refuse the
 session (the request is answered with their error) or hold it (their own syncs answer;
 a second factor holds only the methods that are one factor). Past the gate the session
-is made, recording that method,
-checked against the credentials as they are now (credentials.py), and the request is
-answered with the route's output: the keys of its `output` among the user, username,
-session and expiry.
+is made, recording that method, checked against the credentials as they are now
+(credentials.py), and the request is answered with the route's output: the keys of its
+`output` among the user, username, session and expiry.
 """
 
 from collections.abc import Callable, Mapping
