@@ -197,84 +197,102 @@ class Settings(BaseSettings):
 
     # --- Database ---------------------------------------------------------------
     mongodb_url: str | None = Field(default=None, repr=False)
-    """A MongoDB URL. Unset = the launcher runs the embedded database (SecantusDB)
-    with its files in DATA_DIR, so a checkout runs with no MongoDB server installed.
-    Kept out of repr because a URL may carry credentials."""
+    """The MongoDB to use, a `mongodb://` or `mongodb+srv://` URL. Unset: the launcher runs the
+    embedded database (SecantusDB) with its files in DATA_DIR, so a checkout runs with no MongoDB
+    installed. Its `w` and `journal` options, if any, replace the durable write concern. Never
+    printed: a URL may carry credentials."""
     mongodb_db: str = Field(default="concepts", min_length=1)
     """The database holding every concept's collections."""
 
     # --- Local state --------------------------------------------------------------
     data_dir: Path = Path(".data")
-    """Where the embedded database, its log and the generated development JWT key
-    live; relative to the working directory unless absolute."""
+    """Where the embedded database's files (`db/`, `db.log`, `db.credentials`, `db.lock`) and the
+    generated development JWT key live, relative to the working directory unless absolute;
+    created 0700, files 0600. One instance at a time: a second `python -m app` on the same
+    DATA_DIR stops at once with one line naming it and the first's pid (give each instance its
+    own DATA_DIR and PORT)."""
 
     # --- Tokens -------------------------------------------------------------------
     jwt_secret: JwtSecret | None = None
-    """The HS256 signing key (>= 32 bytes). Unset = a random key generated once into
-    DATA_DIR/jwt_secret: fine for development, wrong for production or several hosts."""
+    """The HS256 signing key, at least 32 bytes (in production also at least 128 bits of
+    entropy). Unset: a random key generated once into DATA_DIR/jwt_secret (0600), with a
+    warning: fine for development, wrong for production or several hosts."""
     jwt_secret_previous: JwtSecret | None = None
-    """The key before the current one, still accepted when verifying, so the key can
-    be rotated without logging everyone out."""
+    """The key before the current one, still accepted when verifying, so the key can be rotated
+    without logging everyone out."""
     jwt_issuer: str = Field(default="concept-auth", min_length=1)
     """The `iss` claim written and required, so tokens of other services don't pass."""
     session_ttl: PositiveInt = 7 * _DAY
-    """Seconds a session (and its tokens) lasts."""
+    """Seconds a session lasts (7 days)."""
     sessions_per_user: PositiveInt = 100
     """Live sessions one user may have: a new session beyond ends their least recently used one."""
     session_cache: bool = True
     """Keep the sessions and usernames requests use in each process's memory, coherent through
     the database's change stream: a session revoked anywhere is refused everywhere within
-    100 ms (app.database.changes). `false`: every request reads them from the database."""
+    100 ms. `false`: every request reads them from the database."""
     session_cache_size: PositiveInt = 10_000
     """Sessions (and as many usernames, and tokens) one process keeps at most; the least
     recently used go first."""
 
     # --- Requests -----------------------------------------------------------------
     requesting_timeout: PositiveFloat = 10.0
-    """Seconds a request waits for its flow to respond before it is answered with a
-    timeout error, so a missing sync cannot hang a client."""
+    """Seconds a request waits for its flow to respond before it is answered with a timeout
+    error, so a missing sync cannot hang a client; also how long a password change or an
+    account deletion holds the credentials."""
     requesting_journal: Annotated[Literal["all", "default", "off"], BeforeValidator(_lower)] = "default"
-    """Which answered requests are kept in `Requesting.requests`, for auditing and
-    debugging: `default` keeps every failure and every request that changed state,
-    and a sample of the successful reads; `all` keeps every request; `off` none."""
+    """Which answered requests are kept in `Requesting.requests`, for auditing and debugging:
+    `default` keeps every failure (up to a rate per client address) and every request that
+    changed state, and a sample of the successful reads; `all` keeps every request; `off` none."""
     requesting_sample_queries: float = Field(default=0.01, ge=0, le=1)
     """The share of successful reads kept under REQUESTING_JOURNAL=default (0 to 1)."""
     requesting_save_responses: bool | None = None
-    """Deprecated: `false` is REQUESTING_JOURNAL=off; use REQUESTING_JOURNAL instead."""
+    """Deprecated: `false` means REQUESTING_JOURNAL=off (with a warning); use
+    REQUESTING_JOURNAL instead."""
     requesting_ttl: PositiveInt = 7 * _DAY
-    """Seconds requests are kept before they expire (bounds the collection's size)."""
+    """Seconds stored requests are kept before they expire (bounds the collection's size)."""
 
     # --- Server -------------------------------------------------------------------
     log_level: Annotated[Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"], BeforeValidator(_upper)] = "INFO"
-    """Case-insensitive on input."""
+    """`CRITICAL`, `ERROR`, `WARNING`, `INFO` or `DEBUG` (any case). `DEBUG` adds the engine's
+    trace, one line per action with secrets as `***` (pymongo and beanie stay at `INFO`: their
+    debug lines hold documents)."""
     log_format: Literal["text", "json"] = "text"
-    """`json`: every log line a JSON object (time, level, logger, message, flow), for log pipelines."""
+    """`json`: every log line a JSON object (time, level, logger, message, pid, flow), for log
+    pipelines; `text`: one line per record."""
     host: str = "127.0.0.1"
-    """Loopback by default: exposing the API on a network is a deliberate choice."""
+    """The address to listen on. Loopback by default: exposing the API on a network is a
+    deliberate choice (`0.0.0.0` behind a proxy)."""
     port: int = Field(default=8000, ge=1, le=65535)
+    """The port to listen on."""
     workers: PositiveInt = 1
-    """Server processes; they share the launcher's (embedded) database."""
+    """Server processes; they share the database and the JWT key."""
     metrics: bool = True
-    """Serve Prometheus metrics at GET /metrics (keep that path off the public internet)."""
+    """Serve Prometheus metrics at GET /metrics (keep that path off the public internet);
+    `false`: no such route."""
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    """Serve /metrics on this port (at HOST) instead of PORT, which then answers 404 for it:
-    the API's port can be published and the metrics' kept inside the network."""
+    """Serve /metrics on this port (at HOST) and only there: PORT then answers 404 for it, and
+    this port 404 for anything else, so the API's port can be published and the metrics' kept
+    inside the network."""
     otel_exporter_otlp_endpoint: str | None = None
-    """OpenTelemetry's standard variable: set, every request and its flow's actions are
-    exported as spans over OTLP/HTTP to `<endpoint>/v1/traces`; unset, nothing is traced."""
+    """OpenTelemetry's standard variable, a collector's OTLP/HTTP address: every request and
+    its flow's actions are exported as spans to `<endpoint>/v1/traces`. Unset: nothing is
+    traced (the tracing code is not even imported)."""
     otel_service_name: str = Field(default="concept-auth", min_length=1)
     """The `service.name` the spans carry."""
 
     # --- Password hashing ---------------------------------------------------------
     argon2_memory_kib: int = Field(default=19456, ge=8)
-    """Argon2id cost. The defaults are OWASP's minimum recommendation (19 MiB, t=2,
-    p=1); raising them slows down every login and registration."""
+    """Argon2id's memory cost. The defaults of the three are OWASP's minimum recommendation
+    (19 MiB, t=2, p=1); raising them slows down every login and registration. Older hashes are
+    upgraded at the next login."""
     argon2_time_cost: PositiveInt = 2
+    """Argon2id's time cost (passes over the memory)."""
     argon2_parallelism: PositiveInt = 1
+    """Argon2id's parallelism (lanes)."""
 
     # --- Abuse limits -------------------------------------------------------------------
     graphql_max_depth: PositiveInt = 10
-    """Deepest selection a GraphQL operation may nest (our schema needs 3)."""
+    """Deepest selection a GraphQL operation may nest (introspection exempt; the schema needs 3)."""
     graphql_max_aliases: PositiveInt = 15
     """Aliases per operation: each alias can run a field (and a password hash) again."""
     graphql_max_tokens: PositiveInt = 2000
@@ -282,24 +300,27 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 beyond)."""
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_list), AfterValidator(_cors_origins)] = []
-    """Origins allowed to call the API from a browser (a JSON list or comma-separated), each
-    scheme://host[:port]; `*` is any (refused in production). None = same origin only."""
+    """Browser origins allowed to call the API, comma-separated or a JSON list; none: same origin
+    only. Each is an origin, scheme://host[:port] (`https://app.example.com`,
+    `http://localhost:3000`), read as browsers send it (a trailing slash, capitals and the
+    scheme's default port dropped); anything else stops the start. `*` allows every origin:
+    warned about at start-up, refused in production."""
     trust_proxy: Annotated[int, Field(ge=0, le=10), BeforeValidator(_proxies)] = 0
-    """The proxies in front of the app, each appending the address it was reached from to
-    X-Forwarded-For: the client address is the entry that many from the end (over every
+    """How many proxies stand in front of the app, each appending the address it was reached
+    from to X-Forwarded-For: the client address is the entry that many from the end (over every
     X-Forwarded-For line). `true` is 1; `false` (0): the socket's peer, and the header is ignored."""
     head_timeout: PositiveFloat = 10.0
-    """Seconds a request's head (request line and headers) may take from its first byte
-    (from the connection's start, for its first request): 408 and the connection closed beyond."""
+    """Seconds a request's line and headers may take from their first byte (from the
+    connection's start, for its first request): 408 and the connection closed beyond."""
     body_timeout: PositiveFloat = 10.0
-    """Seconds in which a request body must send at least 1 KiB more (or end): 408 and the
+    """Seconds in which a request body must send at least 1 KiB more, or end: 408 and the
     connection closed otherwise."""
 
     # --- Login throttling ------------------------------------------------------------------
     throttle_username_failures: PositiveInt = 5
-    """Failed logins for one username (and failed old-password checks of `changePassword`
-    for one user, and wrong codes of `verifySecondFactor` for one user) within the window
-    before further attempts are refused."""
+    """Failed logins for one username (and failed old-password checks of `changePassword`, and
+    wrong codes of `verifySecondFactor`, for one user) within the window before further attempts
+    are refused (RATE_LIMITED)."""
     throttle_address_failures: PositiveInt = 50
     """Failed logins from one client address within the window (several users share addresses)."""
     throttle_address_registrations: PositiveInt = 20
@@ -310,57 +331,64 @@ class Settings(BaseSettings):
 
     # --- Email -----------------------------------------------------------------------------
     smtp_url: SecretStr | None = None
-    """`smtp://[user:password@]host[:port]` (STARTTLS when the server offers it; port 587
-    unless given) or `smtps://...` (TLS from the first byte; port 465); user and password
-    percent-encoded. Unset: mail is written to the log, or is off in production."""
+    """How mail goes out: `smtp://[user:password@]host[:port]` (STARTTLS whenever the server
+    offers it; port 587 unless given) or `smtps://...` (TLS from the first byte; port 465); user
+    and password percent-encoded. Unset: mail is written to the log, or is off in production."""
     mail_from: str = "concept-auth <no-reply@localhost>"
     """The From of every mail, `Name <address>` or an address (also the envelope sender)."""
     mail_templates: Path | None = None
     """A directory of mail templates replacing the shipped ones of the same name."""
     verify_email_url: str | None = None
     """The link an email verification mail carries, `{token}` where its token goes (e.g.
-    `https://app.example.com/verify?token={token}`). Unset: this server's GraphiQL with
-    the mutation that takes the token (development)."""
+    `https://app.example.com/verify?token={token}`). Unset: this server's GraphiQL with the
+    mutation that takes the token (development)."""
     reset_password_url: str | None = None
-    """The link a password reset mail carries, as VERIFY_EMAIL_URL."""
+    """The link a password reset mail carries, `{token}` where its token goes, as
+    VERIFY_EMAIL_URL."""
     verify_email_ttl: PositiveInt = _DAY
-    """Seconds an email verification link works."""
+    """Seconds an email verification link works (24 hours)."""
     reset_password_ttl: PositiveInt = 60 * 60
-    """Seconds a password reset link works."""
+    """Seconds a password reset link works (1 hour)."""
     mail_give_up_after: PositiveInt = _DAY
     """Seconds after which a mail not yet sent is given up (and logged)."""
 
     # --- Passkeys (WebAuthn) ------------------------------------------------------------
     webauthn_rp_id: Annotated[str, BeforeValidator(_lower)] = "localhost"
-    """The relying party's ID: the domain passkeys are bound to (`example.com` serves
-    `example.com` and its subdomains). A passkey made for one RP ID never works for another."""
+    """The relying party's ID: the domain passkeys are bound to (`example.com` serves it and
+    its subdomains). A domain, never an IP address: open the development server as
+    http://localhost:8000 for passkeys. A passkey made for one RP ID never works for another."""
     webauthn_rp_name: str = Field(default="concept-auth", min_length=1, max_length=64)
-    """The name some authenticators show and keep next to the passkey."""
+    """The name some authenticators show and keep next to a passkey."""
     webauthn_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = []
-    """The origins whose ceremonies are accepted (a JSON list or comma-separated), each
-    under WEBAUTHN_RP_ID. Unset = `http://localhost:<PORT>`, the development server."""
+    """The pages whose passkey ceremonies are accepted, comma-separated or a JSON list:
+    `https://host[:port]` on WEBAUTHN_RP_ID or a subdomain (`http` only on localhost), or an
+    Android app's `android:apk-key-hash:...`. Unset: `http://localhost:<PORT>`, the development
+    server."""
 
     # --- Seeing what it does ----------------------------------------------------------
     production: bool = False
-    """Set in production deployments (the Docker image does): JWT_SECRET and MONGODB_URL
-    are required, debugging aids refuse to start, introspection and GraphiQL are off."""
+    """A production deployment (the Docker image sets it): JWT_SECRET, MONGODB_URL and the three
+    WEBAUTHN_* are required, debugging aids refuse to start, and introspection, GraphiQL and the
+    user directory are off."""
     graphql_introspection: bool | None = None
-    """Answer introspection queries and suggest field names in errors. Unset = on,
-    except in production (where codegen reads schema.graphql instead)."""
+    """Answer introspection queries and suggest names ("Did you mean ...?") in errors. Unset:
+    on, except in production (where clients generate code from schema.graphql instead)."""
     graphiql: bool | None = None
-    """Serve GraphiQL to browsers at /graphql. Unset = on, except in production."""
+    """Serve GraphiQL to browsers at /graphql. Unset: on, except in production."""
     user_directory: bool | None = None
     """Let any signed-in user list every account (`allUsers`, REST `_getAllUsers`); off, they
-    answer FORBIDDEN. Unset = on, except in production: a list of every username makes the
-    per-username login throttling easy to aim at everyone."""
+    answer FORBIDDEN (UNAUTHENTICATED without a session), and looking one user up by id stays.
+    Unset: on, except in production: a list of every username makes the per-username login
+    throttling easy to aim at everyone."""
     strict_responses: bool | None = None
-    """A second response to one request (two syncs answering one outcome: a bug) fails
-    the request with INTERNAL_SERVER_ERROR, so the bug shows. Unset = on, except in
-    production, where the second response is logged as an error and ignored."""
+    """A second response to one request (two syncs answering one outcome: a bug) fails the
+    request with INTERNAL_SERVER_ERROR, so the bug shows. Unset: on, except in production,
+    where the second response is logged as an error and ignored."""
     debug_flows: bool = False
-    """Show each request's flow: `extensions.flow` in GraphQL responses, `X-Flow-Id` on
-    REST responses, and the recent flows at /flows. Inputs and outputs are shown with
-    secrets as `***`, but they still reveal user data: never in production."""
+    """Show each request's flow: `extensions.flow` in GraphQL responses, `X-Flow-Id` on REST
+    responses, and the recent flows at /flows. Inputs and outputs are shown with secrets as
+    `***`, but they still reveal user data: refused in production. With WORKERS above 1 each
+    worker shows only the flows it ran (warned at start-up)."""
 
     @field_validator("mongodb_url")
     @classmethod

@@ -1,6 +1,7 @@
 """`python -m app`: the server (embedded database unless MONGODB_URL is set, then uvicorn),
 or `python -m app syncs|graph|routes|schema` to see the syncs it runs, the routes they
-answer and the GraphQL schema."""
+answer and the GraphQL schema, or `python -m app docs` to write the generated pages of
+the documentation."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from app.observability.logs import configure_logging
 from app.observability.metrics import MULTIPROCESS_DIR
 from app.parts import discover
 from app.settings import ANY_ORIGIN, ConfigurationError, Settings, load_settings
-from app.views import specs
+from app.views import reference, specs
 
 from .services import assemble
 
@@ -120,7 +121,7 @@ def announce(settings: Settings) -> None:
 
 def show(what: str, fmt: str) -> None:
     """Print the GraphQL schema (SDL), the registered syncs as specifications, their
-    wiring diagram, or the routes."""
+    wiring diagram, or the routes; or write the generated documentation pages."""
     placeholder = SecretStr("not a key: nothing is signed when printing")
     settings = load_settings().model_copy(update={"jwt_secret": placeholder})
     assembly = assemble(settings, discover())
@@ -132,6 +133,13 @@ def show(what: str, fmt: str) -> None:
         print(specs.describe_routes(assembly.coverages), end="")
     elif what == "graph":
         print(specs.wiring_diagram(assembly.engine), end="")
+    elif what == "docs":
+        for path, text in reference.pages(Settings, assembly.engine, assembly.coverages).items():
+            stale = not path.exists() or path.read_text(encoding="utf-8") != text
+            if stale:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            print(f"{path}: {'written' if stale else 'up to date'}")
     elif fmt == "markdown":
         print(specs.markdown(assembly.engine), end="")
     else:
@@ -147,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("graph", help="print the wiring diagram (Mermaid)")
     commands.add_parser("schema", help="print the GraphQL schema (SDL), as schema.graphql holds it")
     commands.add_parser("routes", help="print every route: its inputs, where it is exposed, the syncs that answer it")
+    commands.add_parser(
+        "docs", help="write the generated documentation pages (settings, error codes, syncs) under ./docs"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command in (None, "serve"):

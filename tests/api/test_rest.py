@@ -1,11 +1,15 @@
-"""The TypeScript version's REST protocol, `POST /api/<path>`: every row of the README's table, its
+"""The TypeScript version's REST protocol, `POST /api/<path>`: every row of the table of docs/rest.md, its
 errors and their statuses, and bodies rejected before any action runs."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests import assembled
 
 from .helpers import REQUESTS, SESSIONS, USERS, Api, assert_expiry
 
@@ -32,6 +36,25 @@ def ok(response: Any, **expected: Any) -> dict[str, Any]:
 
 async def logs_in(api: Api, username: str, password: str) -> bool:
     return (await api.rest("/UserAuthentication/authenticate", {"username": username, "password": password})).is_success
+
+
+# -- the table of docs/rest.md ------------------------------------------------------------------
+
+REST_PAGE = Path(__file__).resolve().parents[2] / "docs" / "rest.md"
+
+
+def test_the_rest_page_has_a_row_for_every_route_with_its_body() -> None:
+    """Each row of the page's table names a route and exactly the keys its body takes
+    (`?` marks an optional one; the session, which may come as a bearer token instead,
+    is marked by its name alone); every route has a row."""
+    rows = dict(re.findall(r"^\| `(/[^`]+)` \| ([^|]*) \|", REST_PAGE.read_text(encoding="utf-8"), re.M))
+    routes = {
+        route.path: {f"{name.name}{'?' if name.optional and name.name != 'session' else ''}" for name in route.inputs}
+        for route in assembled.routes()
+    }
+
+    assert set(rows) == set(routes)
+    assert {path: {key.strip() for key in body.split(",") if key.strip()} for path, body in rows.items()} == routes
 
 
 # -- register ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """authenticate resists guessing: repeated failures lead to RATE_LIMITED (the limits
-are the default settings of the README). That an unknown user costs as much as a
+are the default settings, as docs/reference/settings.md lists them). That an unknown user costs as much as a
 wrong password is shown by tests/concepts (the dummy hash is verified) and measured
 by `python -m benchmarks.hashing`."""
 
