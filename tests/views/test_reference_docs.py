@@ -5,6 +5,7 @@ strictly (no broken link or anchor), offline."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -64,6 +65,19 @@ def test_the_error_codes_page_lists_every_declared_code_with_its_status_and_mean
         declared = codes.lookup(code)
         assert declared is not None
         assert f"| `{code}` | {declared.status} | {' '.join(declared.description.split())} |" in page
+
+
+def test_the_concepts_page_has_every_concept_with_its_specification_actions_and_queries() -> None:
+    page = generated()[reference.CONCEPTS_PAGE]
+    engine = assembled.engine()
+    for name, concept in engine.concepts.items():
+        assert f"\n## {name}\n\n```text\nconcept {name}\n" in page  # its module's docstring, the specification
+        for action in engine.concepts[name].__class__.__dict__:
+            if not action.startswith("_") and asyncio.iscoroutinefunction(getattr(type(concept), action)):
+                assert f"#### `{action}`" in page, f"{name}.{action}"
+    for query in ("_getUser", "_getSessions", "_awaitResponse", "_getUserByUsername"):
+        assert f"#### `{query}`" in page
+    assert "#### `_asked`" not in page and "#### `_hashes`" not in page  # helpers, not queries
 
 
 def test_the_settings_page_places_every_setting_under_a_topic() -> None:
