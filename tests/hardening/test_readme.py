@@ -77,6 +77,17 @@ def test_the_readme_is_a_front_page_with_the_two_commands_and_the_tests_one_is_c
     assert test_command in ci.splitlines()
 
 
+def test_the_benchmarks_page_gives_the_command_of_every_benchmark() -> None:
+    benchmarks = ROOT / "benchmarks"
+    runnable = {path.stem for path in benchmarks.glob("*.py") if '__name__ == "__main__"' in path.read_text()}
+    runnable |= {path.parent.name for path in benchmarks.glob("*/__main__.py")}
+    runnable -= {"baseline"}  # the plain resolver benchmarks.load runs as its server, not a benchmark
+    page = PAGES["docs/benchmarks.md"]
+
+    missing = {name for name in runnable if f"python -m benchmarks.{name}" not in page}
+    assert missing == set(), f"add `python -m benchmarks.<name>` and what it measures to docs/benchmarks.md: {missing}"
+
+
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_no_document_cites_a_design_document(name: str) -> None:
     assert re.findall(r"\b(?:api|engine|style)\.md\b|design doc|seeds", DOCUMENTS[name]) == []
