@@ -6,6 +6,7 @@ and the secrets that never come back."""
 from __future__ import annotations
 
 import logging
+import textwrap
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from app.concepts.one_time_tokens import OneTimeTokens
 from tests.concepts.authenticator import SoftwareAuthenticator
+from tests.throwaway import Throwaway
 
 from .helpers import CHANGE_OWN_PASSWORD, SESSIONS, Api, StartApi, assert_expiry
 from .passkey_ceremonies import add_passkey
@@ -385,3 +387,64 @@ async def test_secrets_and_codes_reach_neither_the_log_the_journal_the_database_
         assert not any(secret in document for document in stored), secret
         assert not any(secret in str(answer) for answer in later), secret
     assert "TwoFactor.verify" in caplog.text  # the engine traced the actions, with those as ***
+
+
+PASSWORD_ROUTE = """
+from app.api.routes.access import SignedIn
+from app.concepts.outputs import INVALID_CREDENTIALS
+from app.protocol.routes import Input, Route
+
+SIGN_IN = Route(
+    "/Throwaway/signIn",
+    Input("username"),
+    Input("password", secret=True),
+    output=SignedIn,
+    errors=[INVALID_CREDENTIALS],
+)
+"""
+
+PASSWORD_ROUTE_SYNCS = """
+from app.concepts import Requesting, UserAuthentication
+from app.engine import Sync, sync
+from syncs.signing_in import signs_in
+
+from {routes} import SIGN_IN
+
+
+@sync
+def SignInRequest(request, username, password):
+    return Sync(
+        when=[
+            (
+                Requesting.request,
+                {{"path": SIGN_IN.path, "username": username, "password": password}},
+                {{"request": request}},
+            )
+        ],
+        then=[(UserAuthentication.authenticate, {{"username": username, "password": password}})],
+    )
+
+
+SignInSignsIn = signs_in(SIGN_IN, UserAuthentication.authenticate)
+"""
+
+
+async def test_a_password_sign_in_whose_route_cannot_answer_a_ticket_still_makes_no_session(
+    start_api: StartApi, throwaway: Throwaway
+) -> None:
+    """A new way in by a password (a reset, say) that forgot to declare SecondFactorRequired
+    fails for a user with an app: never a session on the password alone."""
+    routes = throwaway.module("app.api.routes", PASSWORD_ROUTE)
+    throwaway.module("syncs", textwrap.dedent(PASSWORD_ROUTE_SYNCS.format(routes=routes)))
+    async with start_api() as api:
+        await enroll(api)
+        await api.register("bob")
+        sessions = await api.count(SESSIONS)
+
+        held = await api.rest("/Throwaway/signIn", {"username": "ada", "password": "correct horse"})
+        signed_in = await api.rest("/Throwaway/signIn", {"username": "bob", "password": "correct horse"})
+
+        assert "session" not in held.text, held.text
+        assert held.status_code >= 500, held.text
+        assert set(signed_in.json()) == {"user", "username", "session", "expiresAt"}
+        assert await api.count(SESSIONS) == sessions + 1  # bob's only

@@ -365,6 +365,21 @@ async def test_create_notes_where_the_session_comes_from(sessioning: Sessioning)
     assert row["expiresAt"] == row["createdAt"] + TTL
 
 
+async def test_create_notes_how_the_session_was_made_and_old_sessions_read_as_a_password(
+    database: Any, sessioning: Sessioning
+) -> None:
+    await sessioning.create(user="u1", method="password+totp")
+    await sessioning.create(user="u2")
+    await sessioning.create(user="u3", method="passkey")
+    await database["Sessioning.sessions"].update_many({"user": "u3"}, {"$unset": {"method": ""}})  # made before
+
+    [totp] = await sessioning._getSessions(user="u1")
+    [unsaid] = await sessioning._getSessions(user="u2")
+    [old] = await sessioning._getSessions(user="u3")
+
+    assert (totp["method"], unsaid["method"], old["method"]) == ("password+totp", "password", "password")
+
+
 async def test_create_cuts_the_user_agent_to_256_characters(sessioning: Sessioning) -> None:
     await sessioning.create(user="u1", userAgent="A" * 300)
     await sessioning.create(user="u2")
