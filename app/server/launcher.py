@@ -18,6 +18,8 @@ from pydantic import SecretStr
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from app.concepts.mailing import MailingSettings
+from app.concepts.mailing import templates as mail_templates
 from app.database import EmbeddedDatabase, EmbeddedDatabaseError, Supervisor, unreachable
 from app.keys import jwt_secret
 from app.observability.logs import configure_logging
@@ -33,6 +35,7 @@ def serve() -> None:
     """Run the server: the embedded database if MONGODB_URL is unset (else check that its
     database answers), then uvicorn."""
     settings = load_settings()
+    mail_templates(MailingSettings.model_validate(settings))  # a bad template stops us before anything starts
     configure_logging(settings.log_level, settings.log_format)
     with ExitStack() as stack:
         if settings.mongodb_url is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,9 @@ from pydantic import ValidationError
 
 from app.concepts.mailing import SmtpServer
 from tests.concepts.helpers import make_settings
+from tests.launched import launcher_env
+
+from .smtp import free_port
 
 
 def refusal(**values: Any) -> str:
@@ -95,3 +100,56 @@ def test_production_with_smtp_needs_the_sender_and_the_links_of_its_own() -> Non
         verify_email_url="https://app.example.com/verify?token={token}",
         reset_password_url="https://app.example.com/reset?token={token}",
     )
+
+
+@pytest.mark.launcher
+@pytest.mark.parametrize(
+    ("files", "line"),
+    [
+        (
+            {"reset-password.txt": "Subject: Hi $nobody\n\nOpen $link\n"},
+            "python -m app: MAIL_TEMPLATES: {dir}/reset-password.txt uses $nobody, which this mail does not have "
+            "(it has $address, $link, $username, $valid_for)",
+        ),
+        (
+            {"verify-email.txt": "Open $link\n"},
+            "python -m app: MAIL_TEMPLATES: {dir}/verify-email.txt must start with a `Subject: ...` line and a "
+            "blank line",
+        ),
+        (
+            {"verify-email.html": "<p>50$ off</p>"},
+            "python -m app: MAIL_TEMPLATES: {dir}/verify-email.html has a `$` that starts no placeholder (write `$$`)",
+        ),
+    ],
+    ids=["an unknown value", "no subject", "a stray dollar"],
+)
+def test_a_bad_mail_template_stops_python_m_app_with_one_line_before_anything_starts(
+    tmp_path: Path, files: dict[str, str], line: str
+) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for name, text in files.items():
+        (templates / name).write_text(text)
+    env = {**launcher_env(free_port(), tmp_path / "data"), "MAIL_TEMPLATES": str(templates)}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [line.format(dir=templates)], result.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+@pytest.mark.launcher
+def test_a_mail_setting_python_m_app_refuses_is_one_line(tmp_path: Path) -> None:
+    env = {**launcher_env(free_port(), tmp_path / "data"), "MAIL_FROM": "not an address"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "python -m app: MAIL_FROM: must be an email address, as `Name <address>` or the address alone"
+    ], result.stderr

@@ -140,6 +140,7 @@ __all__ = [
     "MailObserver",
     "MailTemplate",
     "Mailing",
+    "MailingSettings",
     "Sender",
     "SmtpServer",
     "SmtpTransport",
