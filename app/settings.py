@@ -325,6 +325,12 @@ class Settings(BaseSettings):
     """Failed logins from one client address within the window (several users share addresses)."""
     throttle_address_registrations: PositiveInt = 20
     """Registrations from one client address within the window."""
+    throttle_email_resets: PositiveInt = 3
+    """Password reset requests for one email address within the window (beyond: answered
+    the same, and no mail)."""
+    throttle_address_resets: PositiveInt = 20
+    """Password reset requests from one client address within the window (beyond: answered
+    the same, and no mail)."""
     throttle_window: PositiveInt = 15 * 60
     """Seconds in a throttling window: time is cut into windows this long, aligned to the
     clock, and counts start again in each (refused attempts wait for the next)."""

@@ -363,8 +363,9 @@ async def test_a_staged_password_change_is_not_in_force_and_the_credentials_repo
     assert await ua._getCredentials(user=user) == []
     assert (await stored(database, "lena"))["lease"]["hash"].startswith("$argon2id$")
 
-    assert await ua.completePasswordChange(user=user, change=staged["change"]) == {"user": user}
-    assert await ua.completePasswordChange(user=user, change=staged["change"]) == {"user": user}  # done already
+    done = {"user": user, "version": 1}
+    assert await ua.completePasswordChange(user=user, change=staged["change"]) == done
+    assert await ua.completePasswordChange(user=user, change=staged["change"]) == done  # done already
     assert await ua._getCredentials(user=user) == [{"username": "lena", "version": 1}]
 
 
@@ -432,7 +433,7 @@ async def test_no_change_is_staged_while_another_holds_the_credentials(database:
     second = await ua.changePassword(user=user, oldPassword=PASSWORD, newPassword="second new password")
 
     assert code(second) == "INVALID_CREDENTIALS"
-    assert await ua.completePasswordChange(user=user, change=first["change"]) == {"user": user}
+    assert await ua.completePasswordChange(user=user, change=first["change"]) == {"user": user, "version": 1}
     assert "user" in await ua.authenticate(username="rose", password="first new password")
 
 
@@ -740,3 +741,41 @@ async def test_change_password_checks_a_legacy_old_password_as_typed(database: A
     assert "user" in await change_password(ua, user, DECOMPOSED, FULL_WIDTH)
     assert (await stored(database, "old"))["normalized"] is True
     assert await ua.authenticate(username="old", password=PASSWORD) == {"user": user, "version": 1}
+
+
+# -- resetPassword: staged without the old password ----------------------------------------------
+
+
+async def test_a_reset_stages_a_new_password_without_the_old_one_and_completes_as_a_change(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="rita", password=PASSWORD))["user"]
+
+    staged = await ua.resetPassword(user=user, newPassword="a new password")
+
+    assert set(staged) == {"user", "username", "change"} and staged["username"] == "rita"
+    assert await ua._getCredentials(user=user) == []  # staged: no version to stand on
+    assert await ua.completePasswordChange(user=user, change=staged["change"]) == {"user": user, "version": 1}
+    assert code(await ua.authenticate(username="rita", password=PASSWORD)) == "INVALID_CREDENTIALS"
+    assert await ua.authenticate(username="rita", password="a new password") == {"user": user, "version": 1}
+
+
+async def test_a_reset_refuses_a_weak_password_a_missing_user_and_a_change_under_way(
+    database: Any, ua: UserAuthentication
+) -> None:
+    user = (await ua.register(username="rob", password=PASSWORD))["user"]
+
+    assert code(await ua.resetPassword(user=user, newPassword="short")) == "WEAK_PASSWORD"
+    assert code(await ua.resetPassword(user="0" * 24, newPassword="a new password")) == "USER_NOT_FOUND"
+    assert code(await ua.resetPassword(user="not an id", newPassword="a new password")) == "USER_NOT_FOUND"
+    first = await ua.resetPassword(user=user, newPassword="a new password")
+    assert code(await ua.resetPassword(user=user, newPassword="another password")) == "INVALID_CREDENTIALS"
+    assert "change" in first
+    assert "lease" in await stored(database, "rob")
+
+
+@pytest.mark.parametrize(("password", "acceptable"), [("short", False), ("eight ch", True), ("x" * 257, False)])
+async def test_check_password_says_whether_a_new_password_follows_the_rule(
+    ua: UserAuthentication, password: str, acceptable: bool
+) -> None:
+    assert await ua._checkPassword(password=password) == [{"acceptable": acceptable}]

@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from app.concepts.mailing import Mailing, MailObserver, Sender
+from app.concepts.mailing import Mailing
 from app.server.application import create_app
 from app.server.services import Services
 from tests.api.helpers import served, settings_for
 
 from .conftest import FROM, RESET_URL, VERIFY_URL
 from .smtp import Inbox
+from .watch import Watch
 
 TOKEN = "tOkEn-0123456789_abcdefghijklmnopqrstuvwxyzA"
 OUTBOX = "Mailing.outbox"
@@ -58,44 +59,6 @@ async def queue(app: Running, to: str = "ada@example.com") -> str:
     out = await mailing_of(app).queue(to=to, template="reset-password", token=TOKEN, username="ada")
     assert "mail" in out, out
     return str(out["mail"])
-
-
-class Watch:
-    """Between an app's sender and its observer (the app's metrics): what it finished, and a
-    way to wait for it."""
-
-    def __init__(self, *apps: Running) -> None:
-        self.finished: list[str] = []
-        self.changed = asyncio.Event()
-        self.inner: list[MailObserver | None] = []
-        for app in apps:
-            sender = app.services.sender
-            assert isinstance(sender, Sender)
-            self.inner.append(sender.observer)
-            sender.observer = self.forwarding(sender.observer)
-
-    def forwarding(self, inner: MailObserver | None) -> MailObserver:
-        watch = self
-
-        class Forward:
-            def mail_finished(self, outcome: str) -> None:
-                watch.finished.append(outcome)
-                watch.changed.set()
-                if inner is not None:
-                    inner.mail_finished(outcome)
-
-            def mails_waiting(self, count: int) -> None:
-                if inner is not None:
-                    inner.mails_waiting(count)
-
-        return Forward()
-
-    async def sent(self, count: int) -> None:
-        """Once `count` mails were sent (60 s: a guard against a hang, not a timing rule)."""
-        async with asyncio.timeout(60):
-            while self.finished.count("sent") < count:
-                self.changed.clear()
-                await self.changed.wait()
 
 
 async def test_the_app_sends_a_queued_mail_at_once_and_counts_it(

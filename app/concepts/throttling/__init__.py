@@ -15,6 +15,8 @@ class ThrottlingSettings(SettingsView):
     throttle_username_failures: int
     throttle_address_failures: int
     throttle_address_registrations: int
+    throttle_email_resets: int
+    throttle_address_resets: int
 
 
 def limits(settings: ThrottlingSettings) -> dict[str, Limit]:
@@ -26,6 +28,7 @@ def limits(settings: ThrottlingSettings) -> dict[str, Limit]:
         # The codes of verifySecondFactor, per user: a password sign-in does not clear it.
         "second-factor": Limit(settings.throttle_username_failures, window),
         "registration": Limit(settings.throttle_address_registrations, window),
+        "reset": Limit(settings.throttle_email_resets, window, per_source=settings.throttle_address_resets),
     }
 
 

@@ -109,6 +109,10 @@ class ExistsRow(TypedDict):
     exists: bool
 
 
+class PasswordRuleRow(TypedDict):
+    acceptable: bool
+
+
 class UsernameRow(TypedDict):
     username: str
 
@@ -287,16 +291,41 @@ class UserAuthentication:
             return _WRONG_OLD_PASSWORD
         return {"user": user, "username": found["username"], "change": change}
 
+    async def resetPassword(
+        self, user: str, newPassword: Secret
+    ) -> PasswordStagedOut | Annotated[Error, WEAK_PASSWORD, USER_NOT_FOUND, INVALID_CREDENTIALS]:
+        """requires: the user exists, newPassword is 8 to 256 characters, no other change
+        of their credentials is under way.
+        effects: stages a hash of newPassword as the next version of the credentials, as
+        changePassword does, but without the old password: whoever calls it proved who
+        they are otherwise (a password reset link). In force once completed
+        (completePasswordChange)."""
+        if not _valid_password(newPassword):
+            return error(WEAK_PASSWORD, _PASSWORD_RULE_BROKEN)
+        oid = _object_id(user)
+        found = await _find_user({"_id": oid}, "username", "version") if oid is not None else None
+        if found is None:
+            return _NO_USER
+        new_hash, change, now = await self.hasher.hash(normalized(newPassword)), _change_id(), self.clock()
+        staged = await _users().update_one(
+            {"_id": oid, **_at_version(found.get("version") or 0), **_free(now)},
+            {"$set": {"lease": {"id": change, "until": now + self.lease, "hash": new_hash}}},
+            hint=BY_ID,
+        )
+        if staged.modified_count == 0:
+            return _CHANGED_MEANWHILE
+        return {"user": user, "username": found["username"], "change": change}
+
     async def completePasswordChange(
         self, user: str, change: str
-    ) -> UserOut | Annotated[Error, INVALID_CREDENTIALS, USER_NOT_FOUND, TIMEOUT]:
+    ) -> CredentialsOut | Annotated[Error, INVALID_CREDENTIALS, USER_NOT_FOUND, TIMEOUT]:
         """requires: `change` is the user's staged password change, still holding the credentials.
-        effects: puts it in force: the new hash, the next version. Idempotent: a change
-        already completed succeeds again."""
+        effects: puts it in force: the new hash, the next version (the output names it).
+        Idempotent: a change already completed succeeds again."""
         oid = _object_id(user)
         if oid is None or not isinstance(change, str):
             return _NO_USER
-        completed = await _users().update_one(
+        completed = await _users().find_one_and_update(
             {"_id": oid, "lease.id": change},
             [
                 {
@@ -310,15 +339,17 @@ class UserAuthentication:
                 },
                 {"$unset": "lease"},
             ],
+            projection={"_id": 0, "version": 1},
+            return_document=ReturnDocument.AFTER,
             hint=BY_ID,
         )
-        if completed.modified_count == 1:
-            return {"user": user}
-        found = await _find_user({"_id": oid}, "last_change", "lease.id")
+        if completed is not None:
+            return {"user": user, "version": completed["version"]}
+        found = await _find_user({"_id": oid}, "last_change", "lease.id", "version")
         if found is None:
             return _NO_USER
         if found.get("last_change") == change:
-            return {"user": user}
+            return {"user": user, "version": found.get("version") or 0}
         return _CHANGED_MEANWHILE if found.get("lease") else _GIVEN_UP
 
     async def deleteAccount(self, user: str) -> DeletionStagedOut | Annotated[Error, USER_NOT_FOUND]:
@@ -370,6 +401,11 @@ class UserAuthentication:
             {"$unset": {"lease": ""}},
             hint=BY_ID,
         )
+
+    async def _checkPassword(self, password: Secret) -> list[PasswordRuleRow]:
+        """Whether `password` follows the password rule (PASSWORD_RULE), to check a new
+        password before something else is used up for it."""
+        return [{"acceptable": _valid_password(password)}]
 
     async def _checkUserExists(self, user: str) -> list[ExistsRow]:
         oid = _object_id(user)
