@@ -277,7 +277,10 @@ def test_a_storage_another_daemon_has_open_is_one_line_naming_its_data_dir(tmp_p
         stderr=subprocess.DEVNULL,
     )
     try:
-        with sync_client(f"mongodb://127.0.0.1:{port}/?directConnection=true&serverSelectionTimeoutMS=30000") as client:
+        # The daemon may take seconds to listen on a busy machine: sync_client's 2 s would
+        # override the URL's own timeout, so this client is made with the longer one.
+        url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        with MongoClient[dict[str, Any]](url, serverSelectionTimeoutMS=30000) as client:
             client.admin.command("ping")
 
         with pytest.raises(EmbeddedDatabaseError) as refused:
