@@ -12,11 +12,11 @@ mailed to a verified address.
 - `requestPasswordReset` is counted for the address and the client address before
   anything else; beyond either limit it is answered as any other, with no mail. Every
   counted request issues a reset token, for the user whose verified address it is or for
-  no one, and then writes once more: the user's mail, or for no one a second token in
-  its place (tokens for no one are never mailed, and expire unused). The same work on
-  every path, so the answer takes as long whether or not the address is known
-  (benchmarks/reset_timing.py measures it). Only a user's token is mailed, to that
-  verified address.
+  no one, and then queues a mail: the user's, or for no one a mail queued unsent
+  (Mailing records it as any, sealed, without its recipient, and the sender deletes it
+  unread; tokens for no one expire unused). The same steps on every path, so the answer
+  takes as long whether or not the address is known (benchmarks/reset_timing.py
+  measures it). Only a user's token is mailed, to that verified address.
 - `resetPassword` checks the token (without using it) and then the new password, so a
   refused password leaves the link usable; then redeems it (one conditional delete: of
   concurrent resets with one token, one goes on) and changes the password as
@@ -56,8 +56,8 @@ from .signing_in import signs_in
 from .throttling import rate_limited
 
 RESET = tokens.RESET_PASSWORD
-IN_PLACE_OF_A_MAIL = {"stands_for": "a mail"}
-"""What the second token issued for no one carries (never mailed, it expires unused)."""
+NO_NAME = {"username": ""}
+"""The name in the mail queued unsent in place of a reset mail for no one."""
 
 WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
 MAIL_OFF = error(MAIL_UNAVAILABLE, "Mail is off on this server, so it cannot send this link.")
@@ -410,18 +410,27 @@ def RequestPasswordResetMails(request, address, user, token, to, username):
 
 
 @sync
-def RequestPasswordResetForNoOne(request, address, token, user):
-    """No mail for no one: the mail's lookup again and a second token that is never
-    mailed take the place of the mail's, so the request costs what a user's does."""
+def RequestPasswordResetForNoOne(request, address, user, token, username):
+    """No mail for no one, but the same steps as the mail's: the same lookups, in the same
+    order, and a mail queued unsent (checked, sealed and written like the mail, to no one;
+    the sender deletes it unread), so the request costs what a user's does."""
     return Sync(
         when=[
             (Requesting.request, {"path": REQUEST_PASSWORD_RESET.path, "address": address}, {"request": request}),
-            (OneTimeTokens.issue, {"purpose": RESET, "subject": None, "data": None}, {"token": token}),
+            (OneTimeTokens.issue, {"purpose": RESET, "subject": user, "data": None}, {"token": token}),
         ],
-        where=lambda frames: frames.query(
-            EmailAddresses._getVerifiedUser, {"address": address}, {"user": user}, default={"user": None}
+        where=lambda frames: (
+            frames.filter(no_one(user))
+            # still no one's verified address (else neither a mail nor a stand-in for one)
+            .query(EmailAddresses._getVerifiedUser, {"address": address}, {"user": user}, default={"user": None})
+            .query(UserAuthentication._getUsernameById, {"user": user}, {"username": username}, default=NO_NAME)
         ),
-        then=[(OneTimeTokens.issue, {"purpose": RESET, "subject": None, "data": IN_PLACE_OF_A_MAIL})],
+        then=[
+            (
+                Mailing.queue,
+                {"to": address, "template": mails.RESET_PASSWORD, "token": token, "username": username, "send": False},
+            )
+        ],
     )
 
 

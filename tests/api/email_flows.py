@@ -3,6 +3,7 @@ free port), the operations as a frontend sends them, and the links read from the
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -132,3 +133,12 @@ async def verified_user(api: Api, inbox: Inbox, username: str, address: str) -> 
 
 async def outbox_count(api: Api, **query: Any) -> int:
     return await api.count(OUTBOX, query)
+
+
+async def unsent_mails_dropped(api: Api) -> None:
+    """Waits until the sender has deleted every mail queued unsent (to no one)."""
+    async with asyncio.timeout(30):  # a guard against a hang, not a timing rule
+        while True:  # the database changes, and no event tells it
+            if not await outbox_count(api, to=None):
+                return
+            await asyncio.sleep(0.02)

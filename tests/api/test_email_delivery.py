@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from .email_flows import (
     request_reset,
     reset_password,
     set_email,
+    unsent_mails_dropped,
     verified_user,
     verify_email,
 )
@@ -144,6 +146,41 @@ async def test_two_instances_on_one_database_mail_each_link_once(start_api: Star
     assert sorted(mail.recipients[0] for mail in received) == sorted([f"user{n}@example.com" for n in range(6)] * 2)
     assert len({mail.message["Message-ID"] for mail in received}) == 12
     assert [mail["state"] for mail in outbox] == ["sent"] * 12
+
+
+@pytest.mark.parametrize("smtp", ["up", "down"])
+async def test_a_reset_asked_for_an_unknown_address_reaches_no_smtp_server_and_leaves_nothing(
+    start_api: StartApi, smtp: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each such request queues a mail unsent in place of the reset mail (the same steps as
+    a user's): none reaches the SMTP server, whether it is up or down, none is logged or
+    counted as a mail, and each is deleted by the sender at once, so the outbox keeps
+    nothing of these requests and does not grow with them."""
+    caplog.set_level(logging.DEBUG, logger="app")
+    inbox, port = Inbox(), free_port()
+    unknown = [f"nobody{n}@example.com" for n in range(15)]  # within THROTTLE_ADDRESS_RESETS (20)
+    with smtp_server(inbox, port) if smtp == "up" else nullcontext():
+        async with start_api(**mail_settings(port)) as api:
+            watch = Watch(api)
+            _, session = await api.register("bob")
+            await set_email(api, session, "bob@example.org")  # an account's address, not verified
+            if smtp == "up":
+                await watch.sent(1)
+            for address in [*unknown, "bob@example.org"]:
+                assert await request_reset(api, address) == {"data": {"requestPasswordReset": {"ok": True}}}
+            await unsent_mails_dropped(api)
+            await sender_of(api).run_once()  # one round more: nothing of them is left to find
+            outbox = await api.mongo[api.db_name][OUTBOX].find().to_list()
+            metrics = (await api.http.get("/metrics")).text
+
+    # Only bob's verification mail is in the outbox (sent, or waiting for the server).
+    assert [(mail["to"], mail["template"]) for mail in outbox] == [("bob@example.org", "verify-email")]
+    assert [mail.recipients for mail in inbox.received] == ([["bob@example.org"]] if smtp == "up" else [])
+    assert watch.finished.count("sent") == (1 if smtp == "up" else 0)  # bob's only
+    sender_lines = " ".join(record.getMessage() for record in caplog.records if record.name == "app.mail")
+    assert "nobody" not in sender_lines and "reset-password" not in sender_lines
+    assert f'concept_mails_total{{outcome="sent"}} {1.0 if smtp == "up" else 0.0}' in metrics
+    assert f"concept_mails_queued {0.0 if smtp == 'up' else 1.0}" in metrics
 
 
 async def test_tokens_and_passwords_stay_out_of_the_database_the_log_the_journal_and_the_traces(

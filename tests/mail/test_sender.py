@@ -31,6 +31,12 @@ async def queue_reset(mailing: Mailing, to: str = "ada@example.com", username: s
     return str(out["mail"])
 
 
+async def queue_unsent(mailing: Mailing, to: str = "nobody@example.com") -> str:
+    out = await mailing.queue(to=to, template="reset-password", token=TOKEN, username="", send=False)
+    assert "mail" in out, out
+    return str(out["mail"])
+
+
 async def stored(database: Any, mail: str) -> dict[str, Any]:
     found = await database[OUTBOX].find_one({"_id": ObjectId(mail)})
     assert found is not None
@@ -370,6 +376,50 @@ async def test_a_sender_that_dies_between_sending_and_marking_sent_leaves_the_ma
     assert (await stored(database, mail))["state"] == "sent"
 
 
+# -- a mail queued unsent ----------------------------------------------------------------------
+
+
+async def test_a_mail_queued_unsent_is_recorded_like_any_and_dropped_unread_without_smtp(
+    database: Any, mailing: Mailing, senders: Senders, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    unsent = await queue_unsent(mailing)
+    recorded = await stored(database, unsent)
+    # Written as a mail is (its token sealed), but to no one: the address is not kept.
+    assert recorded["to"] is None and recorded["state"] == "queued" and recorded["sealed"] is not None
+    assert "nobody" not in str(recorded) and TOKEN.encode() not in recorded["sealed"]
+    metrics = Metrics([])
+    sender = senders(f"smtp://127.0.0.1:{free_port()}")  # nothing listens there: SMTP is never needed
+    sender.observer = metrics
+
+    assert await sender.run_once() == 1
+
+    assert await database[OUTBOX].count_documents({}) == 0  # deleted, not kept as sent
+    assert inbox.received == [] and "Mail " not in caplog.text and "nobody" not in caplog.text
+    assert metrics.registry.get_sample_value("concept_mails_total", {"outcome": "sent"}) == 0
+    assert metrics.registry.get_sample_value("concept_mails_queued") == 0
+
+
+async def test_a_mail_queued_unsent_is_checked_as_any_and_never_counted_as_waiting(
+    database: Any, mailing: Mailing, senders: Senders, inbox: Inbox, smtp_port: int
+) -> None:
+    refused = await mailing.queue(to="not an address", template="reset-password", token=TOKEN, username="", send=False)
+    untaken = await mailing.queue(to="nobody@example.com", template="reset-password", username="", send=False)
+    assert refused.get("code") == "INVALID_EMAIL"
+    assert "mail" not in untaken  # no token for a link: as for any mail
+    await queue_unsent(mailing)
+    await queue_reset(mailing)
+    metrics = Metrics([])
+    sender = senders(f"smtp://127.0.0.1:{smtp_port}")
+    sender.observer = metrics
+    inbox.rcpt_reply = "451 4.3.0 Try later"
+
+    await sender.run_once()
+
+    assert inbox.received == [] and metrics.registry.get_sample_value("concept_mails_queued") == 1  # ada's only
+    assert [mail["to"] async for mail in database[OUTBOX].find()] == ["ada@example.com"]
+
+
 # -- seeing it ----------------------------------------------------------------------------------
 
 
@@ -427,6 +477,7 @@ async def test_every_query_of_the_outbox_is_served_by_an_index(
     async with recording(database_url, db_name) as (database, recorder):
         await queue_reset(mailing)
         await queue_reset(mailing, "nobody@example.com")
+        await queue_unsent(mailing)
         sender = senders(f"smtp://127.0.0.1:{smtp_port}")
         sender.observer = Metrics([])
         inbox.rcpt_reply = "451 4.3.0 Try later"
@@ -437,6 +488,7 @@ async def test_every_query_of_the_outbox_is_served_by_an_index(
 
         assert {(q.collection, tuple(sorted(q.query))) for q in recorder.issued} == {
             (OUTBOX, ("due",)),
+            (OUTBOX, ("due", "to")),
             (OUTBOX, ("_id", "claim")),
         }
         await assert_served_by_indexes(database, recorder.issued)

@@ -8,6 +8,13 @@ sent, or given up).
 Queueing a mail is one durable write in the request that asks for it (a transactional
 outbox): the request is answered once the mail is recorded, never later, and a mail
 recorded is never lost. The sender (sender.py), in every server process, delivers it.
+
+A mail can also be queued unsent (`send: false`): a mail to no one, checked, sealed and
+recorded exactly as any (so queueing it costs what queueing a mail costs), whose
+recipient is not kept, and which the sender drops unread, without SMTP, as soon as it
+claims it: never delivered, logged or counted as a mail. A flow that must take as long
+whether or not it mails (a reset link asked for an address no one has) queues one in
+place of the mail it must not send.
 """
 
 from __future__ import annotations
@@ -90,13 +97,15 @@ class Mailing:
         """Set when a mail is queued: wakes this process's sender at once."""
 
     async def queue(
-        self, to: str, template: str, token: Secret | None = None, **values: str
+        self, to: str, template: str, token: Secret | None = None, send: bool = True, **values: str
     ) -> QueuedOut | Annotated[Error, MAIL_UNAVAILABLE, INVALID_MAIL, INVALID_EMAIL]:
         """requires: mail goes somewhere; a template this mail has, with exactly the values
         it takes, and a token if (and only if) it carries a link; a recipient mail can be
         sent to.
         effects: records the mail for the sender, its token sealed (it is never stored in
-        clear, and is forgotten once the mail is sent); the sender is woken."""
+        clear, and is forgotten once the mail is sent); the sender is woken. With `send`
+        false, the same checks and the same write, but the recipient is not kept: a mail
+        to no one, which the sender drops unsent."""
         if self.delivery == "off":
             return _OFF
         kind = self.templates.get(template) if isinstance(template, str) else None
@@ -105,6 +114,7 @@ class Mailing:
             or set(values) != kind.given
             or not all(isinstance(value, str) for value in values.values())
             or (kind.link is not None) != isinstance(token, str)
+            or not isinstance(send, bool)
         ):
             return error(INVALID_MAIL, f"Mail {template!r} cannot be queued with these values.")
         recipient = _recipient(to)
@@ -114,7 +124,7 @@ class Mailing:
         ident = ObjectId()
         mail = Mail(
             id=ident,
-            to=recipient,
+            to=recipient if send else None,
             template=template,
             values=values,
             sealed=self.sealer.seal(token, str(ident)) if isinstance(token, str) else None,

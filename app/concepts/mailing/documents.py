@@ -15,9 +15,10 @@ class Mail(Document):
     (queued) or when its sender's lease ends (sending), so the mails to send are one
     range of its index and a lease that runs out makes the mail due again. A link's
     token is kept sealed (app.sealing), and only until the mail is sent or given up;
-    the TTL index drops the mail a while after that."""
+    the TTL index drops the mail a while after that. A mail queued unsent has no
+    recipient (`to` is None): its sender deletes it when it claims it."""
 
-    to: str
+    to: str | None
     template: str
     values: dict[str, str]
     sealed: bytes | None = None

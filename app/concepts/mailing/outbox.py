@@ -49,6 +49,13 @@ async def finish(mail: Mapping[str, Any], state: str, now: datetime, error: str 
     return result.modified_count == 1
 
 
+async def drop(mail: Mapping[str, Any]) -> bool:
+    """Deletes a held mail (one queued unsent: it is never sent nor kept); False if its
+    claim was lost."""
+    result = await Mail.get_pymongo_collection().delete_one({"_id": mail["_id"], "claim": mail["claim"]}, hint=BY_ID)
+    return result.deleted_count == 1
+
+
 async def defer(mail: Mapping[str, Any], due: datetime, error: str) -> bool:
     """Puts a held mail back, due at `due`; False if its claim was lost."""
     result = await Mail.get_pymongo_collection().update_one(
@@ -60,5 +67,7 @@ async def defer(mail: Mapping[str, Any], due: datetime, error: str) -> bool:
 
 
 async def unfinished() -> int:
-    """How many mails are queued or being sent, by every sender."""
-    return await Mail.get_pymongo_collection().count_documents({"due": {"$gte": EVER}})
+    """How many mails are queued or being sent, by every sender (not those queued unsent)."""
+    return await Mail.get_pymongo_collection().count_documents(
+        {"due": {"$gte": EVER}, "to": {"$type": "string"}}, hint=[("due", 1)]
+    )

@@ -90,7 +90,11 @@ class Sender:
         return handled
 
     async def _deliver(self, session: Session, mail: Mapping[str, Any]) -> bool:
-        """Sends one held mail and marks it; False if the server could not be reached."""
+        """Sends one held mail and marks it; False if the server could not be reached. A
+        mail queued unsent (to no one) is deleted, unread: not sent, logged or counted."""
+        if mail["to"] is None:
+            await outbox.drop(mail)
+            return True
         now = self.clock()
         if now >= mail["created"] + self.give_up_after:
             await self._give_up(mail, f"not sent within {self.give_up_after}")
