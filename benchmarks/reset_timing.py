@@ -6,11 +6,13 @@ the real app's request handler on an embedded database, mailing to a local SMTP 
 resets of three kinds of address, interleaved in a shuffled order each round so a busy
 machine slows all alike: an account's verified address, an account's unverified one,
 and one no account has. It prints each kind's latency (p50, p90, p99) and the ratios of
-the medians to the unknown address's.
+the medians to the unknown address's, and each kind's CPU per request (mean): the app's
+event-loop thread (time.thread_time: the handler and the in-process sender, not the
+catcher's thread) and the database's process (psutil), read around each request.
 
-With `--compare`, a second app on the same database runs without the write that stands
-in for the mail on the paths that send none (the RequestPasswordResetForNoOne sync), and
-its requests are interleaved with the first's: what that write is for, measured.
+With `--compare`, a second app on the same database runs without the mail queued unsent
+in place of the reset mail on the paths that send none (the RequestPasswordResetForNoOne
+sync), and its requests are interleaved with the first's: what that write is for, measured.
 
     .venv/bin/python -m benchmarks.reset_timing [--requests 400] [--accounts 100] [--compare]
 """
@@ -29,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 from aiosmtpd.controller import Controller
 
 from app.concepts import EmailAddresses
@@ -80,6 +83,7 @@ async def run(requests: int, accounts: int, compare: bool) -> None:
     )
     sides = ["as served", f"without {STAND_IN}"] if compare else ["as served"]
     latency: dict[tuple[str, str], list[float]] = {(side, kind): [] for side in sides for kind in KINDS}
+    cpu: dict[tuple[str, str], list[float]] = {(side, kind): [0.0, 0.0] for side in sides for kind in KINDS}
     try:
         with tempfile.TemporaryDirectory() as tmp, EmbeddedDatabase(Path(tmp) / "db") as database:
             parts = discover()
@@ -95,13 +99,18 @@ async def run(requests: int, accounts: int, compare: bool) -> None:
                         for address in addresses[kind][:20]:
                             await app.handler.handle(PATH, {"address": address, **ORIGIN})
                 order = [(side, kind) for side in range(len(apps)) for kind in KINDS]
+                daemon = psutil.Process(database.pid)
                 for n in range(requests):
                     random.shuffle(order)
                     for side, kind in order:
                         address = addresses[kind][n % accounts]
+                        database_cpu, thread_cpu = cpu_seconds(daemon), time.thread_time()
                         started = time.perf_counter()
                         answer = (await apps[side].handler.handle(PATH, {"address": address, **ORIGIN})).body
                         latency[sides[side], kind].append((time.perf_counter() - started) * 1000)
+                        spent = cpu[sides[side], kind]
+                        spent[0] += time.thread_time() - thread_cpu
+                        spent[1] += cpu_seconds(daemon) - database_cpu
                         assert answer == {"ok": True}, answer
                 mailed = catcher.count
             finally:
@@ -118,10 +127,16 @@ async def run(requests: int, accounts: int, compare: bool) -> None:
             values = latency[side, kind]
             print(
                 f"  {kind:<11} ms p50 {medians[kind]:7.3f}  p90 {percentile(values, 0.9):7.3f}  "
-                f"p99 {percentile(values, 0.99):7.3f}"
+                f"p99 {percentile(values, 0.99):7.3f}  CPU ms app {cpu[side, kind][0] * 1000 / len(values):6.3f}  "
+                f"database {cpu[side, kind][1] * 1000 / len(values):6.3f}"
             )
         for kind in ("verified", "unverified"):
             print(f"  p50 {kind}/unknown {medians[kind] / medians['unknown']:.3f}")
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 async def accounts_with_addresses(app: services.Services, count: int) -> dict[str, list[str]]:
