@@ -56,3 +56,18 @@ def test_the_compose_file_publishes_the_api_and_not_the_metrics() -> None:
     assert [str(mapping).split(":")[-1] for mapping in app["ports"]] == ["8000"]
     assert metrics_port != "8000" and all(metrics_port not in str(mapping) for mapping in app["ports"])
     assert str(app["environment"].get("METRICS", "true")).lower() != "false"
+
+
+def test_the_compose_files_mongodb_is_the_replica_set_the_app_names() -> None:
+    """The session cache needs change streams, so the compose file's MongoDB is a
+    one-member replica set, initiated by its health check, and the app names that set
+    (a standalone server would run the app with its cache off)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    mongo, app = compose["services"]["mongo"], compose["services"]["app"]
+    check = mongo["healthcheck"]["test"][-1]
+
+    assert mongo["command"][:2] == ["--replSet", "rs0"]
+    assert 'rs.initiate({_id: "rs0", members: [{_id: 0, host: "mongo:27017"}]})' in check
+    assert "isWritablePrimary" in check
+    assert app["environment"]["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+    assert app["depends_on"]["mongo"]["condition"] == "service_healthy"
