@@ -6,6 +6,15 @@
   `confirmTotpSetup` puts the new secret in force with a code of it, and answers the
   recovery codes. Confirming and disabling revoke the user's other sessions, as a
   password change does (the current one stays).
+- Confirming is a change of the credentials, staged as a password change is (fence
+  first, change last): the code is counted against the user (kind "second-factor", as
+  verifySecondFactor's are) and checked; then a renewal of the credentials is staged
+  (UserAuthentication holds them: no version, so no password sign-in decided meanwhile
+  stands, credentials.py), the other sessions are revoked, the new secret is put in
+  force, and the renewal completes (the next version: tickets and sign-ins decided on
+  the old one give no session). A flow stopped anywhere leaves either no app in force,
+  or the app in force with the other sessions already revoked; never a session made by
+  the password alone that outlives the app's confirmation.
 - A password sign-in (a session gate ask with method "password": authenticate, /login,
   and any other route that signs in by a password alone) of a user with an
   authenticator app in force is held by the guard below: no session, but a ticket (a
@@ -176,48 +185,128 @@ BeginTotpSetupResponseError = error_response(BEGIN_TOTP_SETUP, TwoFactor.beginSe
 
 
 @sync
-def ConfirmTotpSetupRequest(request, session, code, user):
+def ConfirmTotpSetupAttempt(request, session, user):
     return Sync(
-        when=[
-            (
-                Requesting.request,
-                {"path": CONFIRM_TOTP_SETUP.path, "session": session, "code": code},
-                {"request": request},
-            )
-        ],
+        when=[(Requesting.request, {"path": CONFIRM_TOTP_SETUP.path, "session": session}, {"request": request})],
         where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
-        then=[(TwoFactor.confirmSetup, {"user": user, "code": code})],
+        then=[(Throttling.attempt, {"kind": CODES, "key": user})],
     )
 
 
 ConfirmTotpSetupUnauthenticated = unauthenticated(CONFIRM_TOTP_SETUP)
-ConfirmTotpSetupResponseError = error_response(CONFIRM_TOTP_SETUP, TwoFactor.confirmSetup)
+ConfirmTotpSetupThrottled = rate_limited(CONFIRM_TOTP_SETUP, CODES)
 
 
 @sync
-def ConfirmTotpSetupRevokesOtherSessions(request, session, user):
+def ConfirmTotpSetupChecksCode(request, code, user, at):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path, "code": code}, {"request": request}),
+            (Throttling.attempt, {"kind": CODES, "key": user}, {"at": at}),
+        ],
+        then=[(TwoFactor.checkSetup, {"user": user, "code": code})],
+    )
+
+
+ConfirmTotpSetupCheckError = error_response(CONFIRM_TOTP_SETUP, TwoFactor.checkSetup, "CheckError")
+
+
+@sync
+def ConfirmTotpSetupStagesRenewal(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (TwoFactor.checkSetup, {}, {"user": user}),
+        ],
+        then=[(UserAuthentication.stageRenewal, {"user": user})],
+    )
+
+
+ConfirmTotpSetupStagingError = error_response(CONFIRM_TOTP_SETUP, UserAuthentication.stageRenewal, "StagingError")
+
+
+@sync
+def ConfirmTotpSetupRevokesOtherSessions(request, session, user, change):
     return Sync(
         when=[
             (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path, "session": session}, {"request": request}),
-            (TwoFactor.confirmSetup, {}, {"user": user}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
         ],
         then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
     )
 
 
+ConfirmTotpSetupRevocationError = error_response(CONFIRM_TOTP_SETUP, Sessioning.deleteByUser, "RevocationError")
+
+
 @sync
-def ConfirmTotpSetupResponse(request, user, codes):
+def ConfirmTotpSetupConfirms(request, code, user, change):
     return Sync(
         when=[
-            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
-            (TwoFactor.confirmSetup, {}, {"user": user, "recoveryCodes": codes}),
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path, "code": code}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
             (Sessioning.deleteByUser, {}, {"user": user}),
         ],
-        then=[(Requesting.respond, {"request": request, "recoveryCodes": codes})],
+        then=[(TwoFactor.confirmSetup, {"user": user, "code": code})],
     )
 
 
-ConfirmTotpSetupRevocationError = error_response(CONFIRM_TOTP_SETUP, Sessioning.deleteByUser, "RevocationError")
+ConfirmTotpSetupResponseError = error_response(CONFIRM_TOTP_SETUP, TwoFactor.confirmSetup)
+
+
+@sync
+def ConfirmTotpSetupCompletes(request, user, change):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
+            (TwoFactor.confirmSetup, {}, {"user": user}),
+        ],
+        then=[(UserAuthentication.completePasswordChange, {"user": user, "change": change})],
+    )
+
+
+@sync
+def ConfirmTotpSetupReleasesRenewal(request, user, change, message):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
+            (TwoFactor.confirmSetup, {}, {"error": message}),
+        ],
+        # Nothing was put in force (replaced or confirmed meanwhile): the credentials are
+        # freed now rather than when the lease runs out (the error is answered already).
+        then=[(UserAuthentication.completePasswordChange, {"user": user, "change": change})],
+    )
+
+
+@sync
+def ConfirmTotpSetupResponse(request, user, at, codes):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (Throttling.attempt, {"kind": CODES, "key": user}, {"at": at}),
+            (TwoFactor.confirmSetup, {}, {"user": user, "recoveryCodes": codes}),
+            (UserAuthentication.completePasswordChange, {}, {"user": user}),
+        ],
+        then=[
+            (Throttling.succeed, {"kind": CODES, "key": user, "at": at}),
+            (Requesting.respond, {"request": request, "recoveryCodes": codes}),
+        ],
+    )
+
+
+@sync
+def ConfirmTotpSetupCompletionError(request, user, message, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CONFIRM_TOTP_SETUP.path}, {"request": request}),
+            (TwoFactor.confirmSetup, {}, {"user": user}),
+            (UserAuthentication.completePasswordChange, {}, {"error": message, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": message, "code": code})],
+    )
+
 
 DisableTotpPassword = password_checked(DISABLE_TOTP)
 

@@ -242,6 +242,26 @@ async def test_wrong_codes_are_rate_limited_per_user_and_the_password_does_not_c
         assert limited["code"] == "RATE_LIMITED"
 
 
+async def test_wrong_codes_confirming_a_setup_are_rate_limited_as_sign_in_codes_are(start_api: StartApi) -> None:
+    # A stolen session alone could otherwise guess a code of a setup left pending (the
+    # secret is in force once one is right, the recovery codes answered to the thief).
+    async with start_api(throttle_username_failures=3) as api:
+        clock = still_clock(api)
+        _, token = await api.register("ada")
+        setup = result(await api.gql(BEGIN, {"password": "correct horse"}, token), "beginTotpSetup")
+        right = pyotp.TOTP(setup["secret"]).at(clock())
+        wrong = [code for code in ("000000", "111111", "222222", "333333") if code != right][:3]
+
+        refused = [result(await api.gql(CONFIRM, {"code": code}, token), "confirmTotpSetup") for code in wrong]
+        limited = result(await api.gql(CONFIRM, {"code": right}, token), "confirmTotpSetup")
+
+        assert [answer["code"] for answer in refused] == ["INVALID_CODE"] * 3
+        assert limited["code"] == "RATE_LIMITED"
+        assert await status(api, token) == {"totp": False, "recoveryCodesLeft": 0}
+        held = await sign_in(api)  # the same count: no code of a sign-in is checked either
+        assert held["__typename"] == "AuthSuccess"
+
+
 # -- tickets ----------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pyotp
 import pytest
 
 from app.concepts.two_factor import Factor
@@ -19,7 +20,7 @@ from app.settings import Settings
 
 from .helpers import SESSIONS, Api, StartApi
 from .races import Gate, first_done
-from .second_factor import enroll, outcome, ticket, verify
+from .second_factor import BEGIN, CONFIRM, enroll, outcome, result, sign_in, still_clock, ticket, verify
 
 USERNAME_LIMIT = Settings.model_fields["throttle_username_failures"].default
 
@@ -124,3 +125,47 @@ async def test_concurrent_uses_of_one_totp_code_give_one_session(
 
         assert sorted(outcome(answer) for answer in answers) == ["INVALID_CODE"] * 7 + ["ok"]
         assert await api.count(SESSIONS) == sessions + 1
+
+
+def gate_after_reading(monkeypatch: pytest.MonkeyPatch, gate: Gate) -> Gate:
+    """The users' factors are read as usual, but the answer of each `find_one` waits at
+    `gate` (the first `gate.hold` of them) before the reader gets it."""
+    collection = Factor.get_pymongo_collection()
+
+    class Gated:
+        def __getattr__(self, name: str) -> Any:
+            attribute = getattr(collection, name)
+            if name != "find_one":
+                return attribute
+
+            async def gated(*args: Any, **kwargs: Any) -> Any:
+                found = await attribute(*args, **kwargs)
+                await gate.through()
+                return found
+
+            return gated
+
+    monkeypatch.setattr(Factor, "get_pymongo_collection", classmethod(lambda _: Gated()))
+    return gate
+
+
+async def test_a_password_sign_in_racing_the_confirmation_of_an_app_keeps_no_session(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = still_clock(api)
+    _, token = await api.register("ada")
+    setup = result(await api.gql(BEGIN, {"password": "correct horse"}, token), "beginTotpSetup")
+    gate = gate_after_reading(monkeypatch, Gate(hold=1))
+    # A thief with the password signs in: the guard reads that no app is in force, and is
+    # held there while the user confirms one (which revokes the user's other sessions).
+    racing = asyncio.create_task(sign_in(api))
+    await gate.holding(1)
+    code = pyotp.TOTP(setup["secret"]).at(clock())
+    confirmed = result(await api.gql(CONFIRM, {"code": code}, token), "confirmTotpSetup")
+    assert confirmed["__typename"] == "TotpEnabled", confirmed
+    gate.open()
+    answer = await racing
+
+    assert answer["__typename"] != "AuthSuccess" or await api.me(answer["session"]) is None, answer
+    assert await api.count(SESSIONS) == 1  # the confirming session's own
+    assert await api.me(token) is not None

@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from app.api.routes.access import SignedIn
-from app.concepts.outputs import INVALID_CODE, INVALID_CREDENTIALS, INVALID_TOKEN, RATE_LIMITED, TOTP_NOT_ENABLED
+from app.concepts.outputs import (
+    INVALID_CODE,
+    INVALID_CREDENTIALS,
+    INVALID_TOKEN,
+    RATE_LIMITED,
+    TOTP_NOT_ENABLED,
+    USER_NOT_FOUND,
+)
 from app.concepts.two_factor.concept import MAX_CODE
 from app.protocol.routes import SESSION, Input, Route
 
@@ -64,11 +71,11 @@ CONFIRM_TOTP_SETUP = Route(
     Input("code", secret=True, max_length=MAX_CODE, description="A current code of the new secret."),
     SESSION,
     output=TotpEnabled,
-    errors=[INVALID_CODE],
+    errors=[INVALID_CODE, RATE_LIMITED, INVALID_CREDENTIALS, USER_NOT_FOUND],
     graphql="Mutation.confirmTotpSetup",
     name="ConfirmTotpSetup",
     description="Put the secret of beginTotpSetup in force; answers ten recovery codes, shown only now. Revokes "
-    "the user's other sessions.",
+    "the user's other sessions. Wrong codes count as verifySecondFactor's do (RATE_LIMITED beyond the limit).",
 )
 DISABLE_TOTP = Route(
     "/TwoFactor/disable",

@@ -76,6 +76,10 @@ class SetupOut(TypedDict):
     qrCodeSvg: Secret
 
 
+class CheckedOut(TypedDict):
+    user: str
+
+
 class EnabledOut(TypedDict):
     user: str
     recoveryCodes: list[Secret]
@@ -178,6 +182,21 @@ class TwoFactor:
         )
         svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff")
         return {"secret": secret, "uri": uri, "qrCodeSvg": svg}
+
+    async def checkSetup(self, user: str, code: Secret) -> CheckedOut | Annotated[Error, INVALID_CODE]:
+        """requires: a pending setup, and a current code of its secret.
+        effects: none (what `confirmSetup` will require, checked before anything is done
+        on its account: the user's other sessions revoked, their credentials renewed)."""
+        normalized = _normalized(code)
+        if not isinstance(user, str) or normalized is None:
+            return _INVALID
+        found = await Factor.get_pymongo_collection().find_one({"_id": user}, {"pending": 1})
+        totp = self._open(user, found.get("pending")) if found else None
+        if totp is None:
+            return error(INVALID_CODE, "No setup is pending: begin it again.")
+        if self._matching_step(totp, normalized) is None:
+            return _INVALID
+        return {"user": user}
 
     async def confirmSetup(self, user: str, code: Secret) -> EnabledOut | Annotated[Error, INVALID_CODE]:
         """requires: a pending setup, and a current code of its secret.

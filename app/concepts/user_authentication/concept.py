@@ -73,6 +73,7 @@ _BAD_CREDENTIALS = error(INVALID_CREDENTIALS, "Invalid username or password.")
 _WRONG_OLD_PASSWORD = error(INVALID_CREDENTIALS, "The old password is not correct.")
 _CHANGED_MEANWHILE = error(INVALID_CREDENTIALS, "The credentials changed while the password was being changed.")
 _NO_USER = error(USER_NOT_FOUND, "No such user.")
+_CHANGING = error(INVALID_CREDENTIALS, "The credentials are being changed; try again in a moment.")
 _USERNAME_RULE_BROKEN = (
     f"Usernames are {USERNAME_LENGTH.start} to {USERNAME_LENGTH[-1]} letters, digits, '_', '.' or '-'."
 )
@@ -92,6 +93,11 @@ class CredentialsOut(TypedDict):
 class PasswordStagedOut(TypedDict):
     user: str
     username: str
+    change: str
+
+
+class RenewalStagedOut(TypedDict):
+    user: str
     change: str
 
 
@@ -316,10 +322,30 @@ class UserAuthentication:
             return _CHANGED_MEANWHILE
         return {"user": user, "username": found["username"], "change": change}
 
+    async def stageRenewal(self, user: str) -> RenewalStagedOut | Annotated[Error, INVALID_CREDENTIALS, USER_NOT_FOUND]:
+        """requires: the user exists, no other change of their credentials is under way.
+        effects: stages the next version of the credentials with the same password (what
+        makes them stronger elsewhere, a second factor put in force, makes what was decided
+        on the old version stand no longer), completed by completePasswordChange while its
+        lease holds; until then the credentials report no version (_getCredentials)."""
+        oid = _object_id(user)
+        if oid is None:
+            return _NO_USER
+        change, now = _change_id(), self.clock()
+        staged = await _users().update_one(
+            {"_id": oid, **_free(now)},
+            [{"$set": {"lease": {"id": change, "until": now + self.lease, "hash": "$password_hash"}}}],
+            hint=BY_ID,
+        )
+        if staged.matched_count == 0:
+            return _NO_USER if await _find_user({"_id": oid}) is None else _CHANGING
+        return {"user": user, "change": change}
+
     async def completePasswordChange(
         self, user: str, change: str
     ) -> CredentialsOut | Annotated[Error, INVALID_CREDENTIALS, USER_NOT_FOUND, TIMEOUT]:
-        """requires: `change` is the user's staged password change, still holding the credentials.
+        """requires: `change` is the user's staged password change (or renewal,
+        stageRenewal), still holding the credentials.
         effects: puts it in force: the new hash, the next version (the output names it).
         Idempotent: a change already completed succeeds again."""
         oid = _object_id(user)
