@@ -1,7 +1,8 @@
-"""No half-done credential change: a `changePassword` or `deleteAccount` stopped at any
-step leaves either the change in force with no session made before it alive (the
-changer's own, for a password change, excepted), or the change not in force with the
-old password still working. Never a session that outlives its credentials.
+"""No half-done credential change: a `changePassword`, `deleteAccount` or
+`confirmTotpSetup` stopped at any step leaves either the change in force with no
+session made before it alive (the changer's own, for a password change or a second
+factor, excepted), or the change not in force with the old password still working (by
+itself, for a second factor). Never a session that outlives its credentials.
 
 The interleavings are forced, not hoped for. `python -m app` talks to its database
 through a wire proxy (tests/database/wire.py), which first learns the commands one
@@ -32,12 +33,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pyotp
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
 from app.database import MEMORY, EmbeddedDatabase
 from tests.api.helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, SESSIONS, USERS
+from tests.api.second_factor import BEGIN, CONFIRM
 from tests.database.wire import Command, WireProxy
 from tests.launched import AppProcess, running_apps
 
@@ -45,6 +48,7 @@ pytestmark = pytest.mark.launcher
 
 OLD, NEW = "correct horse", "a new password"
 DELETE_ACCOUNT = "mutation { deleteAccount { __typename } }"
+FACTORS = "TwoFactor.factors"
 PATIENCE = 60.0
 """Seconds a trial waits for an answer or for the credentials to be free (a hang guard, not a timing assertion)."""
 LEASE = "2"
@@ -94,9 +98,10 @@ def steps(commands: list[Command]) -> list[Step]:
     return found
 
 
-def completes(step: Step, commands: list[Command]) -> bool:
-    """The step is the write that puts the change in force (the last write to the user)."""
-    writes = [i for i, c in enumerate(commands) if c.collection == USERS and c.is_write]
+def completes(step: Step, commands: list[Command], collection: str = USERS) -> bool:
+    """The step is the write that puts the change in force (the last write to the user,
+    or to the collection that holds what changes)."""
+    writes = [i for i, c in enumerate(commands) if c.collection == collection and c.is_write]
     targets = [i for i, c in enumerate(commands) if (c.name, c.collection) == (step.name, step.collection)]
     return len(targets) >= step.nth and targets[step.nth - 1] == writes[-1]
 
@@ -142,14 +147,19 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         yield Rig(database, proxy, app, env, directory, mongo, db_name)
 
 
-def login(app: AppProcess, username: str, password: str) -> str | None:
-    """The session token of a login, or None if it was refused (or the database was not answering)."""
+def sign_in(app: AppProcess, username: str, password: str) -> dict[str, Any]:
+    """What a login answers ({} if the database was not answering)."""
     response = httpx.post(
         f"{app.url}/graphql",
         json={"query": AUTHENTICATE, "variables": {"username": username, "password": password}},
         timeout=PATIENCE,
     )
-    result = ((response.json().get("data") or {}).get("authenticate")) or {}
+    return ((response.json().get("data") or {}).get("authenticate")) or {}
+
+
+def login(app: AppProcess, username: str, password: str) -> str | None:
+    """The session token of a login, or None if it was refused (or the database was not answering)."""
+    result = sign_in(app, username, password)
     return result.get("session") if result.get("__typename") == "AuthSuccess" else None
 
 
@@ -196,12 +206,13 @@ def send(app: AppProcess, query: str, variables: dict[str, Any], token: str) -> 
     return answer
 
 
-def learn(rig: Rig, query: str, variables: dict[str, Any]) -> list[Command]:
+def learn(rig: Rig, flow: Flow) -> list[Command]:
     """The commands one request sends, start to answer."""
     account = new_account(rig)
+    variables = flow.prepare(rig, account)
     time.sleep(0.5)  # the registration's journal write and the driver's background work settle
     with rig.proxy.recording() as seen:
-        body = send(rig.app, query, variables, account.changer).result(PATIENCE).json()
+        body = send(rig.app, flow.query, variables, account.changer).result(PATIENCE).json()
     assert "errors" not in body, body
     return seen
 
@@ -255,17 +266,56 @@ def deletion_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
     return ("in force" if gone == "gone" else "not in force"), wrong
 
 
+def second_factor_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
+    """In force if the password alone no longer signs in (a ticket is answered instead)."""
+    kinds = {"AuthSuccess": "not in force", "SecondFactorRequired": "in force"}
+    which = eventually(
+        lambda: kinds.get(sign_in(rig.app, account.name, OLD).get("__typename", "")),
+        "the password alone signs in, or answers a ticket",
+    )
+    # A ticket is answered while the credentials are held too: a login gives up a lease that ran out.
+    eventually(
+        lambda: sign_in(rig.app, account.name, OLD) and not (rig.user(account.user) or {}).get("lease"),
+        "the credentials are free again",
+    )
+    wrong = []
+    stored = rig.mongo[rig.db_name][FACTORS].find_one({"_id": account.user}) or {}
+    if (stored.get("active") is not None) != (which == "in force"):
+        wrong.append(f"the sign-in says {which}, the stored factor says otherwise")
+    if which == "in force" and valid(rig.app, account.other):
+        wrong.append("a session made before the app was confirmed is alive")
+    if not valid(rig.app, account.changer):
+        wrong.append("the confirming session was revoked")
+    if (rig.user(account.user) or {}).get("lease"):
+        wrong.append("the confirmation still holds the credentials")
+    return which, wrong
+
+
+def totp_setup_begun(rig: Rig, account: Account) -> dict[str, Any]:
+    """Begin a setup with the account's own session; the confirmation's variables (a current code)."""
+    begun = rig.app.gql(BEGIN, {"password": OLD}, account.changer)["data"]["beginTotpSetup"]
+    return {"code": pyotp.TOTP(begun["secret"]).now()}
+
+
 @dataclass
 class Flow:
     name: str
     query: str
     variables: dict[str, Any]
     outcome: Callable[[Rig, Account], tuple[str, list[str]]]
+    in_force_by: str = USERS
+    """The collection whose last write in the flow puts the change in force."""
+    setup: Callable[[Rig, Account], dict[str, Any]] | None = None
+    """What is done with the account before the flow (its variables, if it answers them)."""
+
+    def prepare(self, rig: Rig, account: Account) -> dict[str, Any]:
+        return self.setup(rig, account) if self.setup is not None else self.variables
 
 
 FLOWS = [
     Flow("changePassword", CHANGE_OWN_PASSWORD, {"old": OLD, "new": NEW}, password_outcome),
     Flow("deleteAccount", DELETE_ACCOUNT, {}, deletion_outcome),
+    Flow("confirmTotpSetup", CONFIRM, {}, second_factor_outcome, FACTORS, totp_setup_begun),
 ]
 
 
@@ -274,8 +324,9 @@ FLOWS = [
 
 def stalled_at(rig: Rig, flow: Flow, step: Step) -> tuple[str, list[str]]:
     account = new_account(rig)
+    variables = flow.prepare(rig, account)
     held = rig.proxy.hold(step.matcher())
-    answer = send(rig.app, flow.query, flow.variables, account.changer)
+    answer = send(rig.app, flow.query, variables, account.changer)
     held.wait()
     os.kill(rig.database.pid, signal.SIGSTOP)
     try:
@@ -288,9 +339,10 @@ def stalled_at(rig: Rig, flow: Flow, step: Step) -> tuple[str, list[str]]:
 
 def killed_at(rig: Rig, flow: Flow, step: Step, trial: int) -> tuple[str, list[str]]:
     account = new_account(rig)
+    variables = flow.prepare(rig, account)
     with running_apps(rig.directory / f"killed{trial}", rig.env) as (victim,):
         held = rig.proxy.hold(step.matcher())
-        answer = send(victim, flow.query, flow.variables, account.changer)
+        answer = send(victim, flow.query, variables, account.changer)
         held.wait()
         victim.process.kill()
         victim.process.wait()
@@ -314,11 +366,11 @@ def expected(trial: int, completion: int, stop: str, outcome: str) -> str:
 @pytest.mark.parametrize("flow", FLOWS, ids=[flow.name for flow in FLOWS])
 @pytest.mark.parametrize("stop", ["database stalled", "app killed"])
 def test_a_credential_change_stopped_at_any_step_is_done_whole_or_not_at_all(rig: Rig, flow: Flow, stop: str) -> None:
-    commands = learn(rig, flow.query, flow.variables)
+    commands = learn(rig, flow)
     learned = steps(commands)
-    assert any(completes(step, commands) for step in learned), [str(step) for step in learned]
+    assert any(completes(step, commands, flow.in_force_by) for step in learned), [str(step) for step in learned]
 
-    completion = next(i for i, step in enumerate(learned) if completes(step, commands))
+    completion = next(i for i, step in enumerate(learned) if completes(step, commands, flow.in_force_by))
     table, wrong = [], []
     for trial, step in enumerate(learned):
         if stop == "database stalled":
