@@ -3,16 +3,17 @@
 purpose: verify who a user is, by a username and a password they chose.
 state: a set of Users, each with a username (unique regardless of ASCII case), a
 password hash (argon2id) and the version of these credentials, which every change
-of the password increases (so what was decided on older credentials can be told apart),
+of them increases (so what was decided on older credentials can be told apart),
 and the change of them under way, if any.
 
-A change of the credentials (a new password, the account's removal) happens in two
-steps, so that whatever else must happen first (revoking the user's sessions) happens
-between them: the change is staged, holding the credentials for a while (its lease),
-then completed. While it is staged the old credentials stay in force but report no
-version, so nothing decided on them meanwhile stands; its completion is the one write
-that puts it in force, and only while it still holds them. A change whose flow died
-is given up once its lease has run out: the next login or change breaks it.
+A change of the credentials (a new password, the account's removal, a renewal: the
+next version with the same password) happens in two steps, so that whatever else must
+happen first (revoking the user's sessions) happens between them: the change is
+staged, holding the credentials for a while (its lease), then completed. While it is
+staged the old credentials stay in force but report no version, so nothing decided on
+them meanwhile stands; its completion is the one write that puts it in force, and
+only while it still holds them. A change whose flow died is given up once its lease
+has run out: the next login or change breaks it.
 """
 
 from __future__ import annotations
