@@ -6,15 +6,16 @@
   `confirmTotpSetup` puts the new secret in force with a code of it, and answers the
   recovery codes. Confirming and disabling revoke the user's other sessions, as a
   password change does (the current one stays).
-- Confirming is a change of the credentials, staged as a password change is (fence
-  first, change last): the code is counted against the user (kind "second-factor", as
-  verifySecondFactor's are) and checked; then a renewal of the credentials is staged
-  (UserAuthentication holds them: no version, so no password sign-in decided meanwhile
-  stands, credentials.py), the other sessions are revoked, the new secret is put in
-  force, and the renewal completes (the next version: tickets and sign-ins decided on
-  the old one give no session). A flow stopped anywhere leaves either no app in force,
-  or the app in force with the other sessions already revoked; never a session made by
-  the password alone that outlives the app's confirmation.
+- Confirming and disabling are changes of the credentials, staged as a password change
+  is (fence first, change last). Once the code (confirming: counted against the user,
+  kind "second-factor", as verifySecondFactor's are) or the password (disabling) is
+  right, a renewal of the credentials is staged (UserAuthentication holds them: no
+  version, so no sign-in decided meanwhile stands, credentials.py), the other sessions
+  are revoked, the app is put in force (or removed), and the renewal completes (the
+  next version: tickets and sign-ins decided on the old one give no session). A flow
+  stopped anywhere leaves the change either not in force, or in force with the other
+  sessions already revoked: never a session made by the password alone that outlives
+  the app's confirmation, nor one made with the app that outlives its removal.
 - A password sign-in (a session gate ask with method "password": authenticate, /login,
   and any other route that signs in by a password alone) of a user with an
   authenticator app in force is held by the guard below: no session, but a ticket (a
@@ -52,7 +53,7 @@ from app.api.routes.two_factor import (
 )
 from app.concepts import Gating, OneTimeTokens, Requesting, Sessioning, Throttling, TwoFactor, UserAuthentication
 from app.concepts.one_time_tokens import SECOND_FACTOR
-from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, error
+from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, TOTP_NOT_ENABLED, error
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.gates import BY_PASSWORD, SESSION_GATE
 from app.protocol.routes import Route
@@ -66,6 +67,7 @@ CODES = "second-factor"
 HOLDER = "TwoFactor"
 
 WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
+NOT_ENABLED = error(TOTP_NOT_ENABLED, "No authenticator app is enabled.")
 BAD_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used or expired. Sign in again.")
 
 
@@ -312,11 +314,53 @@ DisableTotpPassword = password_checked(DISABLE_TOTP)
 
 
 @sync
-def DisableTotpDisables(request, user):
+def DisableTotpStagesRenewal(request, user):
     return Sync(
         when=[
             (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
             (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        where=lambda frames: frames.query(TwoFactor._isEnabled, {"user": user}, {}),
+        then=[(UserAuthentication.stageRenewal, {"user": user})],
+    )
+
+
+@sync
+def DisableTotpNotEnabled(request, user):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (UserAuthentication.authenticate, {}, {"user": user}),
+        ],
+        where=lambda frames: frames.without(TwoFactor._isEnabled, {"user": user}),
+        then=[(Requesting.respond, {"request": request, **NOT_ENABLED})],
+    )
+
+
+DisableTotpStagingError = error_response(DISABLE_TOTP, UserAuthentication.stageRenewal, "StagingError")
+
+
+@sync
+def DisableTotpRevokesOtherSessions(request, session, user, change):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path, "session": session}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
+        ],
+        then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+    )
+
+
+DisableTotpRevocationError = error_response(DISABLE_TOTP, Sessioning.deleteByUser, "RevocationError")
+
+
+@sync
+def DisableTotpDisables(request, user, change):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
+            (Sessioning.deleteByUser, {}, {"user": user}),
         ],
         then=[(TwoFactor.disable, {"user": user})],
     )
@@ -326,13 +370,27 @@ DisableTotpResponseError = error_response(DISABLE_TOTP, TwoFactor.disable)
 
 
 @sync
-def DisableTotpRevokesOtherSessions(request, session, user):
+def DisableTotpCompletes(request, user, change):
     return Sync(
         when=[
-            (Requesting.request, {"path": DISABLE_TOTP.path, "session": session}, {"request": request}),
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
             (TwoFactor.disable, {}, {"user": user}),
         ],
-        then=[(Sessioning.deleteByUser, {"user": user, "keep": session})],
+        then=[(UserAuthentication.completePasswordChange, {"user": user, "change": change})],
+    )
+
+
+@sync
+def DisableTotpReleasesRenewal(request, user, change, message):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (UserAuthentication.stageRenewal, {}, {"user": user, "change": change}),
+            (TwoFactor.disable, {}, {"error": message}),
+        ],
+        # Turned off meanwhile (the error is answered already): the credentials are freed now.
+        then=[(UserAuthentication.completePasswordChange, {"user": user, "change": change})],
     )
 
 
@@ -342,13 +400,23 @@ def DisableTotpResponse(request, user):
         when=[
             (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
             (TwoFactor.disable, {}, {"user": user}),
-            (Sessioning.deleteByUser, {}, {"user": user}),
+            (UserAuthentication.completePasswordChange, {}, {"user": user}),
         ],
         then=[(Requesting.respond, {"request": request, "ok": True})],
     )
 
 
-DisableTotpRevocationError = error_response(DISABLE_TOTP, Sessioning.deleteByUser, "RevocationError")
+@sync
+def DisableTotpCompletionError(request, user, message, code):
+    return Sync(
+        when=[
+            (Requesting.request, {"path": DISABLE_TOTP.path}, {"request": request}),
+            (TwoFactor.disable, {}, {"user": user}),
+            (UserAuthentication.completePasswordChange, {}, {"error": message, "code": code}),
+        ],
+        then=[(Requesting.respond, {"request": request, "error": message, "code": code})],
+    )
+
 
 RegenerateRecoveryCodesPassword = password_checked(REGENERATE_RECOVERY_CODES)
 

@@ -20,7 +20,7 @@ from app.settings import Settings
 
 from .helpers import SESSIONS, Api, StartApi
 from .races import Gate, first_done
-from .second_factor import BEGIN, CONFIRM, enroll, outcome, result, sign_in, still_clock, ticket, verify
+from .second_factor import BEGIN, CONFIRM, DISABLE, enroll, outcome, result, sign_in, still_clock, ticket, verify
 
 USERNAME_LIMIT = Settings.model_fields["throttle_username_failures"].default
 
@@ -127,15 +127,15 @@ async def test_concurrent_uses_of_one_totp_code_give_one_session(
         assert await api.count(SESSIONS) == sessions + 1
 
 
-def gate_after_reading(monkeypatch: pytest.MonkeyPatch, gate: Gate) -> Gate:
-    """The users' factors are read as usual, but the answer of each `find_one` waits at
-    `gate` (the first `gate.hold` of them) before the reader gets it."""
+def gate_answers(monkeypatch: pytest.MonkeyPatch, method: str, gate: Gate) -> Gate:
+    """The users' factors are read and written as usual, but the answer of each `method`
+    call waits at `gate` (the first `gate.hold` of them) before the caller gets it."""
     collection = Factor.get_pymongo_collection()
 
     class Gated:
         def __getattr__(self, name: str) -> Any:
             attribute = getattr(collection, name)
-            if name != "find_one":
+            if name != method:
                 return attribute
 
             async def gated(*args: Any, **kwargs: Any) -> Any:
@@ -155,7 +155,7 @@ async def test_a_password_sign_in_racing_the_confirmation_of_an_app_keeps_no_ses
     clock = still_clock(api)
     _, token = await api.register("ada")
     setup = result(await api.gql(BEGIN, {"password": "correct horse"}, token), "beginTotpSetup")
-    gate = gate_after_reading(monkeypatch, Gate(hold=1))
+    gate = gate_answers(monkeypatch, "find_one", Gate(hold=1))
     # A thief with the password signs in: the guard reads that no app is in force, and is
     # held there while the user confirms one (which revokes the user's other sessions).
     racing = asyncio.create_task(sign_in(api))
@@ -169,3 +169,22 @@ async def test_a_password_sign_in_racing_the_confirmation_of_an_app_keeps_no_ses
     assert answer["__typename"] != "AuthSuccess" or await api.me(answer["session"]) is None, answer
     assert await api.count(SESSIONS) == 1  # the confirming session's own
     assert await api.me(token) is not None
+
+
+async def test_a_second_factor_sign_in_racing_the_removal_of_the_app_keeps_no_session(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await enroll(api)
+    held = await ticket(api)
+    gate = gate_answers(monkeypatch, "update_one", Gate(hold=1))
+    # A recovery code is used up before the app is removed; the sign-in is held there
+    # while the user turns the app off (which revokes the user's other sessions).
+    racing = asyncio.create_task(verify(api, held, ada.recovery_codes[0]))
+    await gate.holding(1)
+    disabled = result(await api.gql(DISABLE, {"password": "correct horse"}, ada.session), "disableTotp")
+    assert disabled["__typename"] == "TotpDisabled", disabled
+    gate.open()
+    answer = await racing
+
+    assert answer["__typename"] != "AuthSuccess" or await api.me(answer["session"]) is None, answer
+    assert await api.count(SESSIONS) == 1  # the disabling session's own

@@ -39,8 +39,8 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from app.database import MEMORY, EmbeddedDatabase
-from tests.api.helpers import AUTHENTICATE, CHANGE_OWN_PASSWORD, SESSIONS, USERS
-from tests.api.second_factor import BEGIN, CONFIRM
+from tests.api.helpers import CHANGE_OWN_PASSWORD, SESSIONS, USERS
+from tests.api.second_factor import BEGIN, CONFIRM, DISABLE, SIGN_IN, VERIFY
 from tests.database.wire import Command, WireProxy
 from tests.launched import AppProcess, running_apps
 
@@ -151,7 +151,7 @@ def sign_in(app: AppProcess, username: str, password: str) -> dict[str, Any]:
     """What a login answers ({} if the database was not answering)."""
     response = httpx.post(
         f"{app.url}/graphql",
-        json={"query": AUTHENTICATE, "variables": {"username": username, "password": password}},
+        json={"query": SIGN_IN, "variables": {"username": username, "password": password}},
         timeout=PATIENCE,
     )
     return ((response.json().get("data") or {}).get("authenticate")) or {}
@@ -268,7 +268,19 @@ def deletion_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
 
 def second_factor_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
     """In force if the password alone no longer signs in (a ticket is answered instead)."""
+    return app_outcome(rig, account, enabling=True)
+
+
+def no_second_factor_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
+    """In force if the password alone signs in again."""
+    return app_outcome(rig, account, enabling=False)
+
+
+def app_outcome(rig: Rig, account: Account, *, enabling: bool) -> tuple[str, list[str]]:
+    """Whether an authenticator app's confirmation (or removal) is in force, and what is wrong."""
     kinds = {"AuthSuccess": "not in force", "SecondFactorRequired": "in force"}
+    if not enabling:
+        kinds = {"AuthSuccess": "in force", "SecondFactorRequired": "not in force"}
     which = eventually(
         lambda: kinds.get(sign_in(rig.app, account.name, OLD).get("__typename", "")),
         "the password alone signs in, or answers a ticket",
@@ -280,14 +292,14 @@ def second_factor_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
     )
     wrong = []
     stored = rig.mongo[rig.db_name][FACTORS].find_one({"_id": account.user}) or {}
-    if (stored.get("active") is not None) != (which == "in force"):
+    if (stored.get("active") is not None) != ((which == "in force") == enabling):
         wrong.append(f"the sign-in says {which}, the stored factor says otherwise")
     if which == "in force" and valid(rig.app, account.other):
-        wrong.append("a session made before the app was confirmed is alive")
+        wrong.append("a session made before the change is alive")
     if not valid(rig.app, account.changer):
-        wrong.append("the confirming session was revoked")
+        wrong.append("the changer's own session was revoked")
     if (rig.user(account.user) or {}).get("lease"):
-        wrong.append("the confirmation still holds the credentials")
+        wrong.append("the change still holds the credentials")
     return which, wrong
 
 
@@ -295,6 +307,19 @@ def totp_setup_begun(rig: Rig, account: Account) -> dict[str, Any]:
     """Begin a setup with the account's own session; the confirmation's variables (a current code)."""
     begun = rig.app.gql(BEGIN, {"password": OLD}, account.changer)["data"]["beginTotpSetup"]
     return {"code": pyotp.TOTP(begun["secret"]).now()}
+
+
+def totp_enabled(rig: Rig, account: Account) -> dict[str, Any]:
+    """An app set up and confirmed with the account's own session (which revokes the other
+    one), and another session made with the password and a recovery code; the variables
+    of disableTotp."""
+    begun = rig.app.gql(BEGIN, {"password": OLD}, account.changer)["data"]["beginTotpSetup"]
+    code = pyotp.TOTP(begun["secret"]).now()
+    confirmed = rig.app.gql(CONFIRM, {"code": code}, account.changer)["data"]["confirmTotpSetup"]
+    held = sign_in(rig.app, account.name, OLD)
+    verified = rig.app.gql(VERIFY, {"ticket": held["ticket"], "code": confirmed["recoveryCodes"][0]})
+    account.other = verified["data"]["verifySecondFactor"]["session"]
+    return {"password": OLD}
 
 
 @dataclass
@@ -316,6 +341,7 @@ FLOWS = [
     Flow("changePassword", CHANGE_OWN_PASSWORD, {"old": OLD, "new": NEW}, password_outcome),
     Flow("deleteAccount", DELETE_ACCOUNT, {}, deletion_outcome),
     Flow("confirmTotpSetup", CONFIRM, {}, second_factor_outcome, FACTORS, totp_setup_begun),
+    Flow("disableTotp", DISABLE, {}, no_second_factor_outcome, FACTORS, totp_enabled),
 ]
 
 

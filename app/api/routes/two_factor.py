@@ -82,7 +82,7 @@ DISABLE_TOTP = Route(
     PASSWORD,
     SESSION,
     output=TotpDisabled,
-    errors=[INVALID_CREDENTIALS, RATE_LIMITED, TOTP_NOT_ENABLED],
+    errors=[INVALID_CREDENTIALS, RATE_LIMITED, TOTP_NOT_ENABLED, USER_NOT_FOUND],
     graphql="Mutation.disableTotp",
     name="DisableTotp",
     description="Turn the authenticator app off and void the recovery codes. Revokes the user's other sessions.",
