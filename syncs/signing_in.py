@@ -48,13 +48,15 @@ def signs_in(
     own_method = any("method" in keys for keys in outputs)
 
     @sync(name=f"{route.name}AsksForSession")
-    def AsksForSession(request, user, proven):
+    def AsksForSession(request, user, proven, version):
         said = {"method": proven} if own_method else {}
-        subject = {"user": user, "method": proven if own_method else method}
+        checked = {"version": version} if versioned else {}
+        # Always a `version` (None if the action names none): the guards match on it.
+        subject = {"user": user, "method": proven if own_method else method, "version": version if versioned else None}
         return Sync(
             when=[
                 (Requesting.request, {"path": route.path}, {"request": request}),
-                (action, {}, {"user": user, **said}),
+                (action, {}, {"user": user, **said, **checked}),
                 *([(after[0], dict(after[1]), {after[2]: user})] if after is not None else []),
             ],
             then=[

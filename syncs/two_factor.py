@@ -20,7 +20,9 @@
   and any other route that signs in by a password alone) of a user with an
   authenticator app in force is held by the guard below: no session, but a ticket (a
   OneTimeTokens token, five minutes, single use) keeping what the sign-in proved and
-  the version of the credentials it stood on, answered as the route's
+  the version of the credentials its password was checked against (not the version
+  read after: a password changed while it was checked gives the ticket no session),
+  answered as the route's
   SecondFactorRequired output ({ticket, expiresAt}). Passkeys are never held (both
   factors), nor is a second factor's own sign-in ("password+totp",
   "password+recovery"). Every route that declares SecondFactorRequired among its
@@ -71,10 +73,12 @@ NOT_ENABLED = error(TOTP_NOT_ENABLED, "No authenticator app is enabled.")
 BAD_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used or expired. Sign in again.")
 
 
-def ticket_data(data: Var, version: Var) -> Callable[[Frame], Frame]:
+def ticket_data(data: Var, checked: Var, current: Var) -> Callable[[Frame], Frame]:
     def keep(frame: Frame) -> Frame:
-        """the ticket keeps what the sign-in proved (a password), and the credentials version it stood on"""
-        return {**frame, data: {"method": BY_PASSWORD, "version": frame[version]}}
+        """the ticket keeps what the sign-in proved (a password), and the credentials version it stood on: the one
+        its password was checked against (the current one only if the sign-in names none)"""
+        version = frame[checked] if frame[checked] is not None else frame[current]
+        return {**frame, data: {"method": BY_PASSWORD, "version": version}}
 
     return keep
 
@@ -450,13 +454,19 @@ RegenerateRecoveryCodesResponseError = error_response(REGENERATE_RECOVERY_CODES,
 
 
 @sync
-def SecondFactorHoldsPasswordSignIn(key, user, version, data):
+def SecondFactorHoldsPasswordSignIn(key, user, checked, version, data):
     return Sync(
-        when=[(Gating.ask, {"gate": SESSION_GATE, "key": key, "user": user, "method": BY_PASSWORD}, {})],
+        when=[
+            (
+                Gating.ask,
+                {"gate": SESSION_GATE, "key": key, "user": user, "method": BY_PASSWORD, "version": checked},
+                {},
+            )
+        ],
         where=lambda frames: (
             frames.query(TwoFactor._isEnabled, {"user": user}, {})
             .query(UserAuthentication._getCredentials, {"user": user}, {"version": version}, default={"version": None})
-            .map(ticket_data(data, version), binds=[data])
+            .map(ticket_data(data, checked, version), binds=[data])
         ),
         then=[
             (Gating.hold, {"gate": SESSION_GATE, "key": key, "by": HOLDER}),

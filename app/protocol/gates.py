@@ -6,8 +6,10 @@
   subject is the request: `path` and every input. A refusal answers the request.
 - SESSION_GATE: every sign-in (register, authenticate, /login, and every route made
   with `syncs.signing_in.signs_in`), after the credentials are checked and before the
-  session is created. Its subject: `user`, and `method`, what the sign-in proved (one
-  of the methods below, which the session also records). A refusal answers the
+  session is created. Its subject: `user`; `method`, what the sign-in proved (one of
+  the methods below, which the session also records); and `version`, the version of
+  the credentials it checked (None if its action names none), always given: a guard
+  that keeps what the sign-in stood on matches it. A refusal answers the
   request with its error and no session is made; a hold means the holder's syncs
   answer (e.g. a second factor is asked for) and no session is made.
 """

@@ -14,6 +14,7 @@ import pyotp
 import pytest
 
 from app.concepts.one_time_tokens import OneTimeTokens
+from app.protocol.gates import SESSION_GATE
 from tests.concepts.authenticator import SoftwareAuthenticator
 from tests.throwaway import Throwaway
 
@@ -468,3 +469,16 @@ async def test_a_password_sign_in_whose_route_cannot_answer_a_ticket_still_makes
         assert held.status_code >= 500, held.text
         assert set(signed_in.json()) == {"user", "username", "session", "expiresAt"}
         assert await api.count(SESSIONS) == sessions + 1  # bob's only
+
+
+async def test_every_ask_at_the_session_gate_names_the_version_the_guard_matches(api: Api) -> None:
+    """The guard that holds a password sign-in matches the ask's `version`: an ask
+    without one would pass it by (a session on the password alone)."""
+    asks = [
+        (compiled.name, inputs)
+        for compiled in api.engine.syncs
+        for spec, inputs in compiled.then
+        if spec.qualname == "Gating.ask" and inputs.get("gate") == SESSION_GATE
+    ]
+    assert len(asks) >= 4  # register, authenticate, /login, verifySecondFactor, passkeys...
+    assert [name for name, inputs in asks if not {"user", "method", "version"} <= inputs.keys()] == []

@@ -18,8 +18,8 @@ import pytest
 from app.concepts.two_factor import Factor
 from app.settings import Settings
 
-from .helpers import SESSIONS, Api, StartApi
-from .races import Gate, first_done
+from .helpers import CHANGE_OWN_PASSWORD, SESSIONS, Api, StartApi
+from .races import Gate, first_done, gate_hasher
 from .second_factor import BEGIN, CONFIRM, DISABLE, enroll, outcome, result, sign_in, still_clock, ticket, verify
 
 USERNAME_LIMIT = Settings.model_fields["throttle_username_failures"].default
@@ -188,3 +188,24 @@ async def test_a_second_factor_sign_in_racing_the_removal_of_the_app_keeps_no_se
 
     assert answer["__typename"] != "AuthSuccess" or await api.me(answer["session"]) is None, answer
     assert await api.count(SESSIONS) == 1  # the disabling session's own
+
+
+async def test_a_ticket_of_a_password_checked_while_it_changed_gives_no_session(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await enroll(api)
+    gate = gate_hasher(monkeypatch, "verify", Gate(hold=1))
+    # A thief signs in with the old password: it is read, and its check held while the
+    # user changes the password (completely); then the old one is found right.
+    racing = asyncio.create_task(sign_in(api))
+    await gate.holding(1)
+    changed = await api.gql(CHANGE_OWN_PASSWORD, {"old": "correct horse", "new": "a new password"}, ada.session)
+    assert changed["data"]["changePassword"]["__typename"] == "ChangePasswordSuccess", changed
+    gate.open()
+    held = await racing
+    assert held["__typename"] == "SecondFactorRequired", held
+
+    answer = await verify(api, held["ticket"], ada.code())
+
+    assert outcome(answer) == "INVALID_CREDENTIALS"
+    assert await api.count(SESSIONS) == 1  # the changer's own
