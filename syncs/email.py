@@ -6,7 +6,8 @@ mailed to a verified address.
   with changePassword's limit. Then EmailAddresses records the address unverified, the
   user's earlier verification links are voided, a new one is issued (OneTimeTokens,
   keeping the address it is for) and mailed (Mailing: one durable insert, the token
-  sealed), and the request is answered.
+  sealed), and the request is answered. The user's reset links are voided too: one mailed
+  to the earlier address no longer works.
 - `verifyEmail` redeems the token and verifies the address it was for, only if that is
   still the user's address (one conditional write); otherwise INVALID_TOKEN.
 - `requestPasswordReset` is counted for the address and the client address before
@@ -23,7 +24,8 @@ mailed to a verified address.
   changePassword does, staged: the credentials held, every session of the user revoked,
   then the one write that puts the password in force. Every other reset link of the
   user is voided, and the request signs in through the session gate like a password
-  login (so a second factor, where a user has one, still holds it).
+  login (so a second factor, where a user has one, still holds it). A `changePassword`
+  voids the user's reset links too.
 - When mail is off (production without SMTP_URL), `setEmail` and `requestPasswordReset`
   answer MAIL_UNAVAILABLE before anything is counted or recorded (for every address
   alike: it tells nothing about one).
@@ -33,7 +35,7 @@ mailed to a verified address.
 
 from collections.abc import Callable
 
-from app.api.routes.account import DELETE_ACCOUNT
+from app.api.routes.account import CHANGE_PASSWORD, DELETE_ACCOUNT
 from app.api.routes.email import GET_EMAIL, REQUEST_PASSWORD_RESET, RESET_PASSWORD, SET_EMAIL, VERIFY_EMAIL
 from app.concepts import (
     EmailAddresses,
@@ -234,6 +236,19 @@ def SetEmailIssuesLink(request, user, address, data):
 
 
 SetEmailLinkError = error_response(SET_EMAIL, OneTimeTokens.issue, "LinkError")
+
+
+@sync
+def SetEmailVoidsResetLinks(request, user):
+    """Reset links mailed to the earlier address no longer work: whoever reads that mailbox
+    (the reason to change it) keeps no way in."""
+    return Sync(
+        when=[
+            (Requesting.request, {"path": SET_EMAIL.path}, {"request": request}),
+            (EmailAddresses.set, {}, {"user": user}),
+        ],
+        then=[(OneTimeTokens.void, {"purpose": RESET, "subject": user})],
+    )
 
 
 @sync
@@ -550,6 +565,19 @@ def ResetPasswordVoidsOtherLinks(request, user):
             (UserAuthentication.completePasswordChange, {}, {"user": user}),
         ],
         then=[(OneTimeTokens.void, {"purpose": tokens.RESET_PASSWORD, "subject": user})],
+    )
+
+
+@sync
+def ChangePasswordVoidsResetLinks(request, user):
+    """A changed password leaves no earlier reset link working (whoever the user fears knows
+    the old password may have asked for one)."""
+    return Sync(
+        when=[
+            (Requesting.request, {"path": CHANGE_PASSWORD.path}, {"request": request}),
+            (UserAuthentication.completePasswordChange, {}, {"user": user}),
+        ],
+        then=[(OneTimeTokens.void, {"purpose": RESET, "subject": user})],
     )
 
 
