@@ -26,6 +26,9 @@ mailed to a verified address.
   user is voided, and the request signs in through the session gate like a password
   login (so a second factor, where a user has one, still holds it). A `changePassword`
   voids the user's reset links too.
+- The address a reset request is counted for is the address as addresses are compared:
+  its other spellings (any case, a domain in full-width letters, Unicode or IDNA) share
+  its limit, so none of them floods the inbox.
 - When mail is off (production without SMTP_URL), `setEmail` and `requestPasswordReset`
   answer MAIL_UNAVAILABLE before anything is counted or recorded (for every address
   alike: it tells nothing about one).
@@ -48,6 +51,7 @@ from app.concepts import (
 )
 from app.concepts import mailing as mails
 from app.concepts import one_time_tokens as tokens
+from app.concepts.email_addresses import parse
 from app.concepts.mailing import MAIL_UNAVAILABLE
 from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, WEAK_PASSWORD, error
 from app.concepts.user_authentication.concept import PASSWORD_LENGTH
@@ -81,6 +85,15 @@ def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
         return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
 
     return take
+
+
+def compared(address: Var, key: Var) -> Callable[[Frame], Frame]:
+    def compare(frame: Frame) -> Frame:
+        """the address as addresses are compared (any case, any form of its domain), or the text as it is"""
+        parsed = parse(frame[address])
+        return {**frame, key: parsed.key if parsed is not None else frame[address]}
+
+    return compare
 
 
 def someone(subject: Var) -> Callable[[Frame], bool]:
@@ -348,7 +361,9 @@ def RequestPasswordResetMailOff(request):
 
 
 @sync
-def RequestPasswordResetAttempt(request, address, client):
+def RequestPasswordResetAttempt(request, address, client, key):
+    """Counted for the address as addresses are compared: its other spellings (a domain in
+    full-width letters, in Unicode or IDNA) share its limit."""
     return Sync(
         when=[
             (
@@ -357,8 +372,10 @@ def RequestPasswordResetAttempt(request, address, client):
                 {"request": request},
             )
         ],
-        where=lambda frames: frames.query(Mailing._getDelivery, {}, {"delivering": True}),
-        then=[(Throttling.attempt, {"kind": "reset", "key": address, "source": client})],
+        where=lambda frames: frames.query(Mailing._getDelivery, {}, {"delivering": True}).map(
+            compared(address, key), binds=[key]
+        ),
+        then=[(Throttling.attempt, {"kind": "reset", "key": key, "source": client})],
     )
 
 

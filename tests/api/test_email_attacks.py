@@ -71,6 +71,27 @@ async def test_a_reset_link_is_void_once_the_password_was_changed(api: Api, inbo
     assert await api.authenticate("ada", NEW_PASSWORD)
 
 
+# -- flooding a victim's inbox -----------------------------------------------------------------
+
+
+async def test_other_spellings_of_an_address_count_towards_its_reset_limit(api: Api, inbox: Inbox) -> None:
+    """Full-width letters, an ideographic full stop, an IDNA form: the same address, the same count."""
+    await verified_user(api, inbox, "ada", "ada@example.com")
+    spellings = [
+        "ada@example.com",
+        "ADA@EXAMPLE.COM",
+        "ada@\uff45xample.com",  # a full-width e
+        "ada@example\u3002com",  # an ideographic full stop
+        "ada@ex\uff41mple.com",  # a full-width a
+        "ada@\uff45\uff58ample.com",
+    ]
+
+    answers = [await request_reset(api, spelling) for spelling in spellings]
+
+    assert answers == [{"data": {"requestPasswordReset": {"ok": True}}}] * len(spellings)
+    assert await outbox_count(api, template="reset-password") == 3  # THROTTLE_EMAIL_RESETS
+
+
 # -- what held ---------------------------------------------------------------------------------
 
 
