@@ -327,7 +327,8 @@ class Settings(BaseSettings):
     """Registrations from one client address within the window."""
     throttle_email_resets: PositiveInt = 3
     """Password reset requests for one email address within the window (beyond: answered
-    the same, and no mail)."""
+    the same, and no mail); and, counted apart, the verification links setEmail mails to
+    one address (beyond: RATE_LIMITED, the address recorded but no new link mailed)."""
     throttle_address_resets: PositiveInt = 20
     """Password reset requests from one client address within the window (beyond: answered
     the same, and no mail)."""

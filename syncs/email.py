@@ -7,7 +7,10 @@ mailed to a verified address.
   user's earlier verification links are voided, a new one is issued (OneTimeTokens,
   keeping the address it is for) and mailed (Mailing: one durable insert, the token
   sealed), and the request is answered. The user's reset links are voided too: one mailed
-  to the earlier address no longer works.
+  to the earlier address no longer works. The mail is counted for the address it goes to
+  (kind "verification", THROTTLE_EMAIL_RESETS a window) once the address is recorded:
+  beyond the limit the address stays recorded, unverified, with no new link, and the
+  answer is RATE_LIMITED.
 - `verifyEmail` redeems the token and verifies the address it was for, only if that is
   still the user's address (one conditional write); otherwise INVALID_TOKEN.
 - `requestPasswordReset` is counted for the address and the client address before
@@ -236,11 +239,31 @@ def SetEmailVoidsEarlierLinks(request, user):
 
 
 @sync
-def SetEmailIssuesLink(request, user, address, data):
+def SetEmailCountsMail(request, address, key):
+    """Every verification link mailed is counted for the address it goes to, so that
+    setting someone's address again and again floods no inbox. Counted once the address
+    is the user's: another user's (EMAIL_TAKEN) is never counted, so nobody spends the
+    count of an address they cannot set."""
+    return Sync(
+        when=[
+            (Requesting.request, {"path": SET_EMAIL.path}, {"request": request}),
+            (EmailAddresses.set, {}, {"address": address}),
+        ],
+        where=lambda frames: frames.map(compared(address, key), binds=[key]),
+        then=[(Throttling.attempt, {"kind": "verification", "key": key})],
+    )
+
+
+SetEmailMailsThrottled = error_response(SET_EMAIL, Throttling.attempt, "MailsThrottled", {"kind": "verification"})
+
+
+@sync
+def SetEmailIssuesLink(request, user, address, data, at):
     return Sync(
         when=[
             (Requesting.request, {"path": SET_EMAIL.path}, {"request": request}),
             (EmailAddresses.set, {}, {"user": user, "address": address}),
+            (Throttling.attempt, {"kind": "verification"}, {"at": at}),
             (OneTimeTokens.void, {"purpose": tokens.VERIFY_EMAIL}, {"subject": user}),
         ],
         where=lambda frames: frames.map(keeping(data, address=address), binds=[data]),

@@ -14,6 +14,7 @@ from .email_flows import (
     PASSWORD,
     RESET_URL,
     VERIFY_URL,
+    email_of,
     link_token,
     mailing_api,
     outbox_count,
@@ -90,6 +91,30 @@ async def test_other_spellings_of_an_address_count_towards_its_reset_limit(api: 
 
     assert answers == [{"data": {"requestPasswordReset": {"ok": True}}}] * len(spellings)
     assert await outbox_count(api, template="reset-password") == 3  # THROTTLE_EMAIL_RESETS
+
+
+async def test_setting_an_address_again_and_again_mails_it_at_most_the_limit(api: Api, inbox: Inbox) -> None:
+    """An account of one's own and its password were enough to mail a victim without end."""
+    _, eve = await api.register("eve")
+
+    outs = [await set_email(api, eve, spelling) for spelling in ["victim@example.com", "VICTIM@example.com"] * 3]
+
+    assert [out.get("code", out["__typename"]) for out in outs] == ["SetEmailSuccess"] * 3 + ["RATE_LIMITED"] * 3
+    assert await outbox_count(api, template="verify-email") == 3  # THROTTLE_EMAIL_RESETS
+    assert (await email_of(api, eve))["data"]["email"] == {"address": "VICTIM@example.com", "verified": False}
+
+
+async def test_an_address_another_user_has_is_never_counted_so_nobody_spends_its_owners_mails(
+    api: Api, inbox: Inbox
+) -> None:
+    _, ada = await verified_user(api, inbox, "ada", "ada@example.com")
+    _, eve = await api.register("eve")
+
+    taken = [await set_email(api, eve, "ada@example.com") for _ in range(5)]
+
+    assert [out["code"] for out in taken] == ["EMAIL_TAKEN"] * 5
+    assert (await set_email(api, ada, "ada@example.com"))["__typename"] == "SetEmailSuccess"  # mailed again
+    assert await outbox_count(api, template="verify-email") == 2
 
 
 # -- what held ---------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ def limits(settings: ThrottlingSettings) -> dict[str, Limit]:
         "second-factor": Limit(settings.throttle_username_failures, window),
         "registration": Limit(settings.throttle_address_registrations, window),
         "reset": Limit(settings.throttle_email_resets, window, per_source=settings.throttle_address_resets),
+        # The verification links setEmail mails to one address (another inbox flooded otherwise).
+        "verification": Limit(settings.throttle_email_resets, window),
     }
 
 
