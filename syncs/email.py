@@ -56,19 +56,18 @@ from app.concepts import mailing as mails
 from app.concepts import one_time_tokens as tokens
 from app.concepts.email_addresses import parse
 from app.concepts.mailing import MAIL_UNAVAILABLE
-from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, WEAK_PASSWORD, error
+from app.concepts.outputs import INVALID_TOKEN, WEAK_PASSWORD, error
 from app.concepts.user_authentication.concept import PASSWORD_LENGTH
-from app.engine import Frame, Sync, Var, sync
+from app.engine import Frame, Plan, Sync, Var, sync
 
+from .password_again import password_again
 from .shapes import error_response, unauthenticated
 from .signing_in import signs_in
-from .throttling import rate_limited
 
 RESET = tokens.RESET_PASSWORD
 NO_NAME = {"username": ""}
 """The name in the mail queued unsent in place of a reset mail for no one."""
 
-WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
 MAIL_OFF = error(MAIL_UNAVAILABLE, "Mail is off on this server, so it cannot send this link.")
 BAD_LINK = error(INVALID_TOKEN, "This link is not valid: it is unknown, used, expired or void.")
 WEAK = error(WEAK_PASSWORD, f"Passwords are {PASSWORD_LENGTH.start} to {PASSWORD_LENGTH[-1]} characters long.")
@@ -157,57 +156,12 @@ def SetEmailMailOff(request, session, user):
     )
 
 
-@sync
-def SetEmailAttempt(request, session, user):
-    return Sync(
-        when=[(Requesting.request, {"path": SET_EMAIL.path, "session": session}, {"request": request})],
-        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}).query(
-            Mailing._getDelivery, {}, {"delivering": True}
-        ),
-        then=[(Throttling.attempt, {"kind": "password", "key": user})],
-    )
+def while_mail_is_on(frames: Plan) -> Plan:
+    """The password is counted only while mail goes somewhere (else MAIL_UNAVAILABLE)."""
+    return frames.query(Mailing._getDelivery, {}, {"delivering": True})
 
 
-SetEmailUnauthenticated = unauthenticated(SET_EMAIL)
-SetEmailThrottled = rate_limited(SET_EMAIL, "password")
-
-
-@sync
-def SetEmailChecksPassword(request, password, user, username, at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": SET_EMAIL.path, "password": password}, {"request": request}),
-            (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-        ],
-        # A user gone meanwhile has no username: the check fails, as for a wrong password.
-        where=lambda frames: frames.query(
-            UserAuthentication._getUsernameById, {"user": user}, {"username": username}, default={"username": None}
-        ),
-        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
-    )
-
-
-@sync
-def SetEmailWrongPassword(request, message):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": SET_EMAIL.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"error": message}),
-        ],
-        then=[(Requesting.respond, {"request": request, **WRONG_PASSWORD})],
-    )
-
-
-@sync
-def SetEmailPasswordRight(request, user, at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": SET_EMAIL.path}, {"request": request}),
-            (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-            (UserAuthentication.authenticate, {}, {"user": user}),
-        ],
-        then=[(Throttling.succeed, {"kind": "password", "key": user, "at": at})],
-    )
+SetEmailPassword = password_again(SET_EMAIL, only=while_mail_is_on)
 
 
 # -- Setting it: recorded unverified, earlier links void, a new one mailed ---------------------

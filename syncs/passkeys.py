@@ -34,10 +34,11 @@ from app.api.routes.passkeys import (
 )
 from app.concepts import OneTimeTokens, Passkeys, Requesting, Sessioning, Throttling, UserAuthentication
 from app.concepts.one_time_tokens import PASSKEY_LOGIN, PASSKEY_REGISTRATION
-from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, error
+from app.concepts.outputs import INVALID_TOKEN, error
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.gates import BY_PASSKEY
 
+from .password_again import password_again
 from .shapes import error_response, unauthenticated
 from .signing_in import signs_in
 from .throttling import rate_limited
@@ -46,7 +47,6 @@ NOBODY = ""
 """Whose passkey answers a sign-in for a username no one has: no one's, so every answer
 fails as it would for a user without passkeys."""
 
-WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
 NOT_YOUR_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used, expired or another user's.")
 
 
@@ -94,57 +94,7 @@ ListPasskeysUnauthenticated = unauthenticated(LIST_PASSKEYS)
 # -- Adding one: the password, then the options and a ticket ------------------------------------
 
 
-@sync
-def BeginPasskeyRegistrationAttempt(request, session, user):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": BEGIN_PASSKEY_REGISTRATION.path, "session": session}, {"request": request})
-        ],
-        where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
-        then=[(Throttling.attempt, {"kind": "password", "key": user})],
-    )
-
-
-BeginPasskeyRegistrationUnauthenticated = unauthenticated(BEGIN_PASSKEY_REGISTRATION)
-BeginPasskeyRegistrationThrottled = rate_limited(BEGIN_PASSKEY_REGISTRATION, "password")
-
-
-@sync
-def BeginPasskeyRegistrationChecksPassword(request, password, user, username, at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": BEGIN_PASSKEY_REGISTRATION.path, "password": password}, {"request": request}),
-            (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-        ],
-        # A user gone meanwhile has no username: the check fails, as for a wrong password.
-        where=lambda frames: frames.query(
-            UserAuthentication._getUsernameById, {"user": user}, {"username": username}, default={"username": None}
-        ),
-        then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
-    )
-
-
-@sync
-def BeginPasskeyRegistrationWrongPassword(request, message):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": BEGIN_PASSKEY_REGISTRATION.path}, {"request": request}),
-            (UserAuthentication.authenticate, {}, {"error": message}),
-        ],
-        then=[(Requesting.respond, {"request": request, **WRONG_PASSWORD})],
-    )
-
-
-@sync
-def BeginPasskeyRegistrationSucceeded(request, user, at):
-    return Sync(
-        when=[
-            (Requesting.request, {"path": BEGIN_PASSKEY_REGISTRATION.path}, {"request": request}),
-            (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-            (UserAuthentication.authenticate, {}, {"user": user}),
-        ],
-        then=[(Throttling.succeed, {"kind": "password", "key": user, "at": at})],
-    )
+BeginPasskeyRegistrationPassword = password_again(BEGIN_PASSKEY_REGISTRATION)
 
 
 @sync

@@ -55,11 +55,12 @@ from app.api.routes.two_factor import (
 )
 from app.concepts import Gating, OneTimeTokens, Requesting, Sessioning, Throttling, TwoFactor, UserAuthentication
 from app.concepts.one_time_tokens import SECOND_FACTOR
-from app.concepts.outputs import INVALID_CREDENTIALS, INVALID_TOKEN, TOTP_NOT_ENABLED, error
+from app.concepts.outputs import INVALID_TOKEN, TOTP_NOT_ENABLED, error
 from app.engine import Frame, Sync, Var, sync
 from app.protocol.gates import BY_PASSWORD, SESSION_GATE
 from app.protocol.routes import Route
 
+from .password_again import password_again
 from .shapes import error_response, unauthenticated
 from .signing_in import signs_in
 from .throttling import rate_limited
@@ -68,7 +69,6 @@ CODES = "second-factor"
 """The throttling kind of the codes of verifySecondFactor, counted per user."""
 HOLDER = "TwoFactor"
 
-WRONG_PASSWORD = error(INVALID_CREDENTIALS, "The password is not correct.")
 NOT_ENABLED = error(TOTP_NOT_ENABLED, "No authenticator app is enabled.")
 BAD_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used or expired. Sign in again.")
 
@@ -111,58 +111,7 @@ TwoFactorStatusUnauthenticated = unauthenticated(TWO_FACTOR)
 # -- The password again: setting up, disabling, renewing the recovery codes ---------------------------
 
 
-def password_checked(route: Route) -> list[Sync]:
-    """The syncs that count the session user's password attempt (kind "password"), check
-    the password, answer a wrong one, and clear the count on a right one. The route's own
-    syncs go on from `UserAuthentication.authenticate`'s success."""
-
-    @sync(name=f"{route.name}Attempt")
-    def Attempt(request, session, user):
-        return Sync(
-            when=[(Requesting.request, {"path": route.path, "session": session}, {"request": request})],
-            where=lambda frames: frames.query(Sessioning._getUser, {"session": session}, {"user": user}),
-            then=[(Throttling.attempt, {"kind": "password", "key": user})],
-        )
-
-    @sync(name=f"{route.name}ChecksPassword")
-    def ChecksPassword(request, password, user, username, at):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": route.path, "password": password}, {"request": request}),
-                (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-            ],
-            # A user gone meanwhile has no username: the check fails, as for a wrong password.
-            where=lambda frames: frames.query(
-                UserAuthentication._getUsernameById, {"user": user}, {"username": username}, default={"username": None}
-            ),
-            then=[(UserAuthentication.authenticate, {"username": username, "password": password})],
-        )
-
-    @sync(name=f"{route.name}WrongPassword")
-    def WrongPassword(request, message):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": route.path}, {"request": request}),
-                (UserAuthentication.authenticate, {}, {"error": message}),
-            ],
-            then=[(Requesting.respond, {"request": request, **WRONG_PASSWORD})],
-        )
-
-    @sync(name=f"{route.name}Succeeded")
-    def Succeeded(request, user, at):
-        return Sync(
-            when=[
-                (Requesting.request, {"path": route.path}, {"request": request}),
-                (Throttling.attempt, {"kind": "password", "key": user}, {"at": at}),
-                (UserAuthentication.authenticate, {}, {"user": user}),
-            ],
-            then=[(Throttling.succeed, {"kind": "password", "key": user, "at": at})],
-        )
-
-    return [Attempt, unauthenticated(route), rate_limited(route, "password"), ChecksPassword, WrongPassword, Succeeded]
-
-
-BeginTotpSetupPassword = password_checked(BEGIN_TOTP_SETUP)
+BeginTotpSetupPassword = password_again(BEGIN_TOTP_SETUP)
 
 
 @sync
@@ -314,7 +263,7 @@ def ConfirmTotpSetupCompletionError(request, user, message, code):
     )
 
 
-DisableTotpPassword = password_checked(DISABLE_TOTP)
+DisableTotpPassword = password_again(DISABLE_TOTP)
 
 
 @sync
@@ -422,7 +371,7 @@ def DisableTotpCompletionError(request, user, message, code):
     )
 
 
-RegenerateRecoveryCodesPassword = password_checked(REGENERATE_RECOVERY_CODES)
+RegenerateRecoveryCodesPassword = password_again(REGENERATE_RECOVERY_CODES)
 
 
 @sync
