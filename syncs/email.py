@@ -61,7 +61,7 @@ from app.concepts.user_authentication.concept import PASSWORD_LENGTH
 from app.engine import Frame, Plan, Sync, Var, sync
 
 from .password_again import password_again
-from .shapes import error_response, unauthenticated
+from .shapes import error_response, keeping, kept, unauthenticated
 from .signing_in import signs_in
 
 RESET = tokens.RESET_PASSWORD
@@ -71,22 +71,6 @@ NO_NAME = {"username": ""}
 MAIL_OFF = error(MAIL_UNAVAILABLE, "Mail is off on this server, so it cannot send this link.")
 BAD_LINK = error(INVALID_TOKEN, "This link is not valid: it is unknown, used, expired or void.")
 WEAK = error(WEAK_PASSWORD, f"Passwords are {PASSWORD_LENGTH.start} to {PASSWORD_LENGTH[-1]} characters long.")
-
-
-def keeping(data: Var, **kept: Var) -> Callable[[Frame], Frame]:
-    def keep(frame: Frame) -> Frame:
-        """the token keeps the address it is for"""
-        return {**frame, data: {key: frame[var] for key, var in kept.items()}}
-
-    return keep
-
-
-def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
-    def take(frame: Frame) -> Frame:
-        """read the address the token was for"""
-        return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
-
-    return take
 
 
 def compared(address: Var, key: Var) -> Callable[[Frame], Frame]:

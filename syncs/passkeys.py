@@ -39,7 +39,7 @@ from app.engine import Frame, Sync, Var, sync
 from app.protocol.gates import BY_PASSKEY
 
 from .password_again import password_again
-from .shapes import error_response, unauthenticated
+from .shapes import error_response, keeping, kept, unauthenticated
 from .signing_in import signs_in
 from .throttling import rate_limited
 
@@ -48,22 +48,6 @@ NOBODY = ""
 fails as it would for a user without passkeys."""
 
 NOT_YOUR_TICKET = error(INVALID_TOKEN, "This ticket is not valid: it is unknown, used, expired or another user's.")
-
-
-def keeping(data: Var, **kept: Var) -> Callable[[Frame], Frame]:
-    def keep(frame: Frame) -> Frame:
-        """the ticket keeps the challenge (and whose sign-in it is)"""
-        return {**frame, data: {key: frame[var] for key, var in kept.items()}}
-
-    return keep
-
-
-def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
-    def take(frame: Frame) -> Frame:
-        """read what the ticket kept"""
-        return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
-
-    return take
 
 
 def not_issued_to(user: Var, subject: Var) -> Callable[[Frame], bool]:

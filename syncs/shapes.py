@@ -93,3 +93,23 @@ def error_response(
         )
 
     return ResponseError
+
+
+def keeping(data: Var, **kept: Var) -> Callable[[Frame], Frame]:
+    """A map step binding `data` to what a token or ticket keeps: these variables' values."""
+
+    def keep(frame: Frame) -> Frame:
+        """the token keeps what the flow needs when it comes back"""
+        return {**frame, data: {key: frame[var] for key, var in kept.items()}}
+
+    return keep
+
+
+def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
+    """A map step reading what a token or ticket kept back into variables (None if absent)."""
+
+    def take(frame: Frame) -> Frame:
+        """read what the token kept"""
+        return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
+
+    return take

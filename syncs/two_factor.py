@@ -61,7 +61,7 @@ from app.protocol.gates import BY_PASSWORD, SESSION_GATE
 from app.protocol.routes import Route
 
 from .password_again import password_again
-from .shapes import error_response, unauthenticated
+from .shapes import error_response, kept, unauthenticated
 from .signing_in import signs_in
 from .throttling import rate_limited
 
@@ -81,14 +81,6 @@ def ticket_data(data: Var, checked: Var, current: Var) -> Callable[[Frame], Fram
         return {**frame, data: {"method": BY_PASSWORD, "version": version}}
 
     return keep
-
-
-def kept(data: Var, **read: Var) -> Callable[[Frame], Frame]:
-    def take(frame: Frame) -> Frame:
-        """read what the ticket kept (nothing proven if it is gone meanwhile)"""
-        return {**frame, **{var: frame[data].get(key) for key, var in read.items()}}
-
-    return take
 
 
 # -- Status -----------------------------------------------------------------------------------------
