@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from .http_client import Connection
 from .live import PASSWORD, gql, wait_ready
 from .live import app_environment as environment
 from .load import drive
-from .reads import ROOT, start
+from .reads import ROOT, start, take_turns
 
 REGISTER = """mutation($u: String!, $p: String!) {
   register(username: $u, password: $p) { __typename }
@@ -62,29 +61,8 @@ async def run(against: Path, requests: int, rounds: int, concurrency: int) -> No
 
             for server in servers.values():
                 await drive("warm-up", server, 100, concurrency, logging_in())
-            cpu: dict[str, list[float]] = {name: [] for name in servers}
-            throughput: dict[str, list[float]] = {name: [] for name in servers}
             print(f"authenticate, no second factor, {concurrency} clients, {rounds} rounds of {requests}, vs {against}")
-            names = list(servers)
-            for i in range(rounds):
-                for name in names if i % 2 == 0 else names[::-1]:
-                    result = await drive(name, servers[name], requests, concurrency, logging_in())
-                    assert result.failures == 0, f"{name}: {result.failures} failures"
-                    cpu[name].append(result.cpu_ms / len(result.latencies))
-                    throughput[name].append(len(result.latencies) / result.seconds)
-                    print(f"  round {i + 1} {result.line()}")
-            for name in servers:
-                print(
-                    f"{name:<14} server CPU {statistics.median(cpu[name]):.3f} ms/req (median), "
-                    f"{statistics.median(throughput[name]):.0f} req/s"
-                )
-            this, other = names
-            cpu_ratio = statistics.median(a / b for a, b in zip(cpu[this], cpu[other], strict=True))
-            rate_ratio = statistics.median(a / b for a, b in zip(throughput[this], throughput[other], strict=True))
-            print(
-                f"this / --against, median of the rounds' ratios: server CPU per request {cpu_ratio:.3f} "
-                f"({cpu_ratio - 1:+.1%}), throughput {rate_ratio:.3f} ({rate_ratio - 1:+.1%})"
-            )
+            await take_turns(servers, rounds, requests, concurrency, lambda _: logging_in())
         finally:
             for server in servers.values():
                 server.process.terminate()

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.database import EmbeddedDatabase, free_port
@@ -41,6 +42,38 @@ def start(name: str, root: Path, env: dict[str, str], database: EmbeddedDatabase
         env={**env, "PORT": str(port), "MONGODB_DB": db_name, "PYTHONPATH": str(root)},
     )
     return Server(name, process, f"http://127.0.0.1:{port}", database.pid)
+
+
+Call = Callable[[Connection, int], Awaitable[object]]
+
+
+async def take_turns(
+    servers: dict[str, Server], rounds: int, requests: int, concurrency: int, calls: Callable[[str], Call]
+) -> None:
+    """The two servers take turns, round after round (who goes first alternates); prints
+    each round, each server's medians, and this checkout's over the other's."""
+    cpu: dict[str, list[float]] = {name: [] for name in servers}
+    throughput: dict[str, list[float]] = {name: [] for name in servers}
+    names = list(servers)
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else names[::-1]:
+            result = await drive(name, servers[name], requests, concurrency, calls(name))
+            assert result.failures == 0, f"{name}: {result.failures} failures"
+            cpu[name].append(result.cpu_ms / len(result.latencies))
+            throughput[name].append(len(result.latencies) / result.seconds)
+            print(f"  round {i + 1} {result.line()}")
+    for name in servers:
+        print(
+            f"{name:<14} server CPU {statistics.median(cpu[name]):.3f} ms/req (median), "
+            f"{statistics.median(throughput[name]):.0f} req/s"
+        )
+    this, other = names
+    cpu_ratio = statistics.median(a / b for a, b in zip(cpu[this], cpu[other], strict=True))
+    rate_ratio = statistics.median(a / b for a, b in zip(throughput[this], throughput[other], strict=True))
+    print(
+        f"this / --against, median of the rounds' ratios: server CPU per request {cpu_ratio:.3f} "
+        f"({cpu_ratio - 1:+.1%}), throughput {rate_ratio:.3f} ({rate_ratio - 1:+.1%})"
+    )
 
 
 async def run(against: Path, requests: int, rounds: int, concurrency: int) -> None:
@@ -69,31 +102,10 @@ async def run(against: Path, requests: int, rounds: int, concurrency: int) -> No
 
             for name, server in servers.items():
                 await drive("warm-up", server, 300, concurrency, reading(name))
-            cpu: dict[str, list[float]] = {name: [] for name in servers}
-            throughput: dict[str, list[float]] = {name: [] for name in servers}
             print(
                 f"usernameById, authenticated, {concurrency} clients, {rounds} rounds of {requests}, against {against}"
             )
-            names = list(servers)
-            for i in range(rounds):
-                for name in names if i % 2 == 0 else names[::-1]:
-                    result = await drive(name, servers[name], requests, concurrency, reading(name))
-                    assert result.failures == 0, f"{name}: {result.failures} failures"
-                    cpu[name].append(result.cpu_ms / len(result.latencies))
-                    throughput[name].append(len(result.latencies) / result.seconds)
-                    print(f"  round {i + 1} {result.line()}")
-            for name in servers:
-                print(
-                    f"{name:<14} server CPU {statistics.median(cpu[name]):.3f} ms/req (median), "
-                    f"{statistics.median(throughput[name]):.0f} req/s"
-                )
-            this, other = names
-            cpu_ratio = statistics.median(a / b for a, b in zip(cpu[this], cpu[other], strict=True))
-            rate_ratio = statistics.median(a / b for a, b in zip(throughput[this], throughput[other], strict=True))
-            print(
-                f"this / --against, median of the rounds' ratios: server CPU per request {cpu_ratio:.3f} "
-                f"({cpu_ratio - 1:+.1%}), throughput {rate_ratio:.3f} ({rate_ratio - 1:+.1%})"
-            )
+            await take_turns(servers, rounds, requests, concurrency, reading)
         finally:
             for server in servers.values():
                 server.process.terminate()
