@@ -20,7 +20,9 @@ has run out, by the next login): either the new password or the old one logs in.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import signal
 import time
 import uuid
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +41,8 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
+from app.concepts.one_time_tokens import RESET_PASSWORD as RESET_LINK
+from app.concepts.one_time_tokens.documents import OneTimeToken
 from app.database import MEMORY, EmbeddedDatabase
 from tests.api.helpers import CHANGE_OWN_PASSWORD, SESSIONS, USERS
 from tests.api.second_factor import BEGIN, CONFIRM, DISABLE, SIGN_IN, VERIFY
@@ -48,6 +53,9 @@ pytestmark = pytest.mark.launcher
 
 OLD, NEW = "correct horse", "a new password"
 DELETE_ACCOUNT = "mutation { deleteAccount { __typename } }"
+RESET_PASSWORD = """mutation($token: String!, $new: String!) {
+  resetPassword(token: $token, newPassword: $new) { __typename }
+}"""
 FACTORS = "TwoFactor.factors"
 PATIENCE = 60.0
 """Seconds a trial waits for an answer or for the credentials to be free (a hang guard, not a timing assertion)."""
@@ -322,6 +330,40 @@ def totp_enabled(rig: Rig, account: Account) -> dict[str, Any]:
     return {"password": OLD}
 
 
+def reset_outcome(rig: Rig, account: Account) -> tuple[str, list[str]]:
+    """A reset replaces the password and revokes every session of the user: in force,
+    none made before it may be alive; not in force, the new password must not log in."""
+    which = eventually(lambda: which_password(rig, account), "the new or the old password logs in")
+    wrong = []
+    if which == "new":
+        if login(rig.app, account.name, OLD) is not None:
+            wrong.append("the old password still logs in")
+        if valid(rig.app, account.other) or valid(rig.app, account.changer):
+            wrong.append("a session made before the change is alive")
+    elif login(rig.app, account.name, NEW) is not None:
+        wrong.append("the new password logs in too")
+    if (rig.user(account.user) or {}).get("lease"):
+        wrong.append("the change still holds the credentials")
+    return ("in force" if which == "new" else "not in force"), wrong
+
+
+def reset_link(rig: Rig, account: Account) -> dict[str, Any]:
+    """A reset link for the account, as requestPasswordReset stores it (its hash only); the
+    variables of resetPassword."""
+    token, now = secrets.token_urlsafe(32), datetime.now(UTC)
+    rig.mongo[rig.db_name][OneTimeToken.Settings.name].insert_one(
+        {
+            "_id": hashlib.sha256(token.encode()).hexdigest(),
+            "purpose": RESET_LINK,
+            "subject": account.user,
+            "data": {},
+            "created": now,
+            "expires": now + timedelta(hours=1),
+        }
+    )
+    return {"token": token, "new": NEW}
+
+
 @dataclass
 class Flow:
     name: str
@@ -340,6 +382,7 @@ class Flow:
 FLOWS = [
     Flow("changePassword", CHANGE_OWN_PASSWORD, {"old": OLD, "new": NEW}, password_outcome),
     Flow("deleteAccount", DELETE_ACCOUNT, {}, deletion_outcome),
+    Flow("resetPassword", RESET_PASSWORD, {}, reset_outcome, USERS, reset_link),
     Flow("confirmTotpSetup", CONFIRM, {}, second_factor_outcome, FACTORS, totp_setup_begun),
     Flow("disableTotp", DISABLE, {}, no_second_factor_outcome, FACTORS, totp_enabled),
 ]
